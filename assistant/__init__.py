@@ -1,0 +1,1 @@
+"""LLM backends, prompts and cited, verified answers."""

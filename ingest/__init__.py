@@ -1,0 +1,1 @@
+"""Notes in: sources, decoding and repair, sections, chunks, concepts and edges."""

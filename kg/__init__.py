@@ -1,0 +1,1 @@
+"""The concept graph and what is computed on it: lookup, neighbourhoods, study paths."""

@@ -1,0 +1,1 @@
+"""Embedders, the vector index, the lexical index and hybrid search."""

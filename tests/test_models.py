@@ -1,0 +1,59 @@
+"""The real offline models: the bundled embedder and the bundled GGUF, plus their clear failure messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.llama_cpp_backend import resolve_gguf
+from assistant.llm import GenerationParams
+from retrieval.embedders import load_token_counter, resolve_model_path
+from studygraph.errors import ModelError
+from studygraph.settings import EmbedderSettings
+
+
+@pytest.mark.slow
+def test_bundled_embedder_encodes_chinese_and_english_to_normalized_384d(bundled_embedder) -> None:
+    texts = ["注意力机制是Transformer的核心", "Attention is the core of the Transformer", "红烧肉的做法"]
+    vectors = bundled_embedder.encode_documents(texts)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert bundled_embedder.dim == 384
+    q = bundled_embedder.encode_queries(["what is the attention mechanism in transformers"])[0]
+    assert q @ vectors[1] > q @ vectors[2]
+
+
+def test_bundled_embedder_resolves_to_local_folder() -> None:
+    from pathlib import Path
+
+    path = Path(resolve_model_path("bundled:all-MiniLM-L6-v2"))
+    assert (path / "config.json").is_file() and (path / "tokenizer.json").is_file()
+    assert resolve_model_path("BAAI/bge-m3") == "BAAI/bge-m3"
+    with pytest.raises(ModelError, match="Unknown bundled embedder"):
+        resolve_model_path("bundled:nope")
+
+
+def test_token_counter_counts_like_the_embedder() -> None:
+    count = load_token_counter(EmbedderSettings())
+    assert count("hello world") == 4  # [CLS] hello world [SEP]
+    assert count("注意力机制") >= 5
+
+
+def test_gguf_resolution_errors_are_clear(tmp_path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        resolve_gguf(str(tmp_path / "missing.gguf"))
+    with pytest.raises(ModelError, match="hub:OWNER/REPO/FILE.gguf"):
+        resolve_gguf("hub:nofile")
+    assert resolve_gguf("hub:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf") == (
+        "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
+        "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+    )
+
+
+@pytest.mark.llm
+def test_bundled_gguf_loads_and_generates_tokens(bundled_llm) -> None:
+    assert bundled_llm.n_ctx == 2048
+    assert bundled_llm.count_tokens("The Transformer architecture") > 2
+    text = "".join(bundled_llm.complete("The capital of France is", GenerationParams(max_tokens=8, temperature=0)))
+    assert len(text.strip()) > 0
+    assert bundled_llm.has_chat_template in (True, False)

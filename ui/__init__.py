@@ -1,0 +1,1 @@
+"""The command line and the Streamlit app: they only assemble and render."""
