@@ -1,0 +1,126 @@
+"""One loaded workspace with its models, built lazily: what the CLI commands and the Streamlit app share.
+
+Every part is loaded on first use and then kept, so the UI can hold one `StudyService` in `st.cache_resource`
+and a batch of CLI queries loads models once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from studygraph.settings import Settings
+from studygraph.workspace import Snapshot, Workspace
+
+if TYPE_CHECKING:
+    from assistant.answer import Assistant
+    from assistant.llm import LLM
+    from kg.glossary import Glossary
+    from kg.graph import ConceptGraph
+    from kg.resolve import ConceptResolver
+    from retrieval.embedders import Embedder
+    from retrieval.search import HybridSearcher
+    from studygraph.records import Chunk
+
+log = logging.getLogger(__name__)
+
+
+class StudyService:
+    """A read-only view of one workspace generation plus the models that query it.
+
+    Args:
+        settings: the effective settings (built once at the edge).
+        embedder: an embedder to use instead of the configured one (tests use a fake at this seam).
+        llm: an LLM to use instead of the configured one (tests use a scripted fake at this seam).
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None):
+        self.settings = settings
+        self.workspace = Workspace(settings.workspace)
+        self._embedder = embedder
+        self._llm = llm
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ models
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                from retrieval.embedders import build_embedder
+
+                self._embedder = build_embedder(self.settings.embedder)
+        return self._embedder
+
+    @property
+    def llm(self) -> LLM:
+        """The configured LLM, loaded on first use (ModelError when it cannot be)."""
+        with self._lock:
+            if self._llm is None:
+                from assistant.llm import build_llm
+
+                self._llm = build_llm(self.settings.llm)
+        return self._llm
+
+    @property
+    def llm_loaded(self) -> bool:
+        return self._llm is not None
+
+    # ------------------------------------------------------------------ workspace data
+
+    @cached_property
+    def snapshot(self) -> Snapshot:
+        """The current complete generation, checked against the configured embedder's name."""
+        embedder_name = self._embedder.name if self._embedder is not None else self.settings.embedder.model
+        return self.workspace.snapshot(embedder=embedder_name)
+
+    @cached_property
+    def chunks(self) -> dict[str, Chunk]:
+        from retrieval.store import read_chunks
+
+        return {c.id: c for c in read_chunks(self.snapshot)}
+
+    @cached_property
+    def graph(self) -> ConceptGraph:
+        from kg.graph import GRAPH_FILE, ConceptGraph
+
+        return ConceptGraph.load(self.snapshot.path(GRAPH_FILE))
+
+    @cached_property
+    def glossary(self) -> Glossary:
+        from kg.glossary import load_glossary
+
+        return load_glossary(self.settings.graph.glossary)
+
+    @cached_property
+    def resolver(self) -> ConceptResolver:
+        from kg.resolve import ConceptResolver
+
+        return ConceptResolver(self.graph, self.glossary)
+
+    @cached_property
+    def searcher(self) -> HybridSearcher:
+        from retrieval.search import HybridSearcher
+
+        return HybridSearcher.from_snapshot(
+            self.snapshot,
+            chunks=self.chunks,
+            embedder=self.embedder,
+            settings=self.settings.retrieval,
+            concept_chunks=self.concept_chunks_for_query,
+        )
+
+    def concept_chunks_for_query(self, query: str) -> list[str]:
+        """Ids of the chunks that define the concepts a query names (any alias, either language)."""
+        ids: list[str] = []
+        for concept_id in self.resolver.find_in_text(query):
+            ids.extend(self.graph.concept(concept_id).chunks)
+        return list(dict.fromkeys(ids))
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        from assistant.answer import Assistant
+
+        return Assistant(self)
