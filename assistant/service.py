@@ -68,6 +68,10 @@ class StudyService:
     def llm_loaded(self) -> bool:
         return self._llm is not None
 
+    def reopen(self) -> StudyService:
+        """A fresh view of the workspace's current generation that keeps the models already loaded."""
+        return StudyService(self.settings, embedder=self._embedder, llm=self._llm)
+
     # ------------------------------------------------------------------ workspace data
 
     @cached_property

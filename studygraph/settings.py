@@ -65,6 +65,22 @@ class RetrievalSettings(_Section):
     concept_boost: float = Field(1.0, ge=0, description="Weight of the concept ranking (query names a concept).")
     graph_expansion: bool = Field(False, description="Also boost passages of neighbouring concepts.")
     candidates: int = Field(50, ge=5, le=1000, description="Candidates taken from each ranking before fusion.")
+    cjk_dense_weight: float = Field(
+        0.0, ge=0, le=1,
+        description="Factor on dense_weight for an all-Chinese query, sliding to 1 as its share of Latin letters grows "
+        "(the default embedder is English-first).",
+    )
+    lexical_full_coverage: float = Field(
+        0.5, gt=0, le=1,
+        description="IDF-weighted share of query words in the best BM25 passage at which BM25 gets its full weight.",
+    )
+    lexical_floor: float = Field(0.2, ge=0, le=1, description="Least factor on lexical_weight, however weak the match.")
+    expansion_weight: float = Field(0.3, ge=0, description="Weight of the neighbouring-concept ranking (graph_expansion).")
+    bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation (build-time).")
+    bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalization (build-time).")
+    heading_repeat: int = Field(
+        1, ge=0, le=10, description="Extra copies of a chunk's heading path in its BM25 document (build-time)."
+    )
 
 
 class GraphSettings(_Section):
@@ -103,10 +119,28 @@ class AssistantSettings(_Section):
     """How answers are grounded and checked."""
 
     not_found_threshold: float = Field(
-        0.35, description="Below this relevance of the best passage, the answer is 'not in your notes'."
+        0.55,
+        description="A best dense cosine at least this high makes the notes relevant on its own (else the question "
+        "must name a concept or its words must be covered, see coverage_threshold); calibrated by bench/answers.py.",
     )
-    support_threshold: float = Field(0.35, description="Least support score for a cited sentence.")
+    cjk_not_found_threshold: float | None = Field(
+        None,
+        description="not_found_threshold for mostly-Chinese questions; off by default because the bundled English "
+        "MiniLM scores any two Chinese texts 0.4-0.7; set it (e.g. 0.6) with a multilingual embedder such as bge-m3.",
+    )
+    coverage_threshold: float = Field(
+        0.5, ge=0, le=1,
+        description="Least IDF-weighted share of the question's words found in the top passages for the notes to "
+        "count as relevant; below it (and without a concept or a high cosine) the answer is 'not in your notes'.",
+    )
+    support_threshold: float = Field(
+        0.4, ge=0, le=1, description="Least share of a cited sentence's words found in its source (calibrated)."
+    )
     extractive_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
+    max_prompt_tokens: int = Field(
+        1500, ge=256, le=262_144,
+        description="Most prompt tokens (instructions and sources); smaller prompts answer sooner on a CPU.",
+    )
 
 
 class UISettings(_Section):

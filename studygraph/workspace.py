@@ -301,14 +301,24 @@ def check_embedder(root: Path, manifest: Manifest, name: str | None, dim: int | 
 # --------------------------------------------------------------------------- writing
 
 
+def _last_generation(root: Path) -> int:
+    """The highest generation number with a directory in `root` (0 for none)."""
+    numbers = [int(p.name[len(_GEN_PREFIX):]) for p in root.glob(f"{_GEN_PREFIX}*")
+               if p.name[len(_GEN_PREFIX):].isdigit()]
+    return max(numbers, default=0)
+
+
 class Transaction:
     """A new generation being written. Nothing is visible to readers until `commit()`."""
 
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
         self.root = workspace.root
-        self.previous: Manifest | None = workspace.read_manifest() if workspace.exists() else None
-        generation = (self.previous.generation if self.previous else 0) + 1
+        try:
+            self.previous: Manifest | None = workspace.read_manifest() if workspace.exists() else None
+        except WorkspaceError:  # unreadable or of another schema: a rebuild starts over beside it
+            self.previous = None
+        generation = (self.previous.generation if self.previous else _last_generation(self.root)) + 1
         self.manifest = Manifest(
             generation=generation,
             created=self.previous.created if self.previous else _now(),

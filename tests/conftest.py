@@ -93,3 +93,47 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# --------------------------------------------------------------------------- shared real workspaces
+# Ingesting with the real embedder costs tens of seconds; every test module shares these, built once a session.
+
+_REAL_WORKSPACES: dict[str, Path] = {}
+
+
+def real_workspace(tmp_path_factory: pytest.TempPathFactory, name: str, paths: list[Path]) -> Path:
+    """A workspace of `paths` built once per session with the real bundled embedder (tests using it: slow)."""
+    if name not in _REAL_WORKSPACES:
+        from ingest.pipeline import ingest_paths
+        from studygraph.settings import Settings
+
+        root = tmp_path_factory.mktemp(f"ws-{name}")
+        settings = Settings(workspace=root)
+        ingest_paths(paths, settings)
+        _REAL_WORKSPACES[name] = root
+    return _REAL_WORKSPACES[name]
+
+
+@pytest.fixture(scope="session")
+def seed_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled notes, ingested with the real embedder."""
+    return real_workspace(tmp_path_factory, "seed", [SEED])
+
+
+@pytest.fixture(scope="session")
+def paddle_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return real_workspace(tmp_path_factory, "paddle", [CORPORA / "paddle-dl-zh"])
+
+
+@pytest.fixture(scope="session")
+def cs231n_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return real_workspace(tmp_path_factory, "cs231n", [CORPORA / "cs231n-notes-en"])
+
+
+@pytest.fixture(scope="session")
+def seed_service(seed_workspace: Path, bundled_embedder):
+    """A StudyService over the seed workspace with the real embedder (no LLM loaded until asked)."""
+    from assistant.service import StudyService
+    from studygraph.settings import Settings
+
+    return StudyService(Settings(workspace=seed_workspace), embedder=bundled_embedder)

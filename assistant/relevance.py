@@ -1,0 +1,97 @@
+"""Is the answer in the notes at all? Dense, lexical and concept signals of the passages retrieved for a question."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from assistant.text import CJK, cjk_ratio, content_tokens
+from studygraph.records import Chunk, Hit
+
+# Calibrated by `python bench/answers.py --calibrate` on the seed dev questions and tests/data/ood-questions.jsonl:
+# see that script's output in the README. A question is answerable when it names a concept of the graph, or when
+# the top passages contain most of its (IDF-weighted) words, or when the best dense cosine is high on its own.
+DEFAULT_COVERAGE_THRESHOLD = 0.5
+DEFAULT_DENSE_THRESHOLD = 0.55
+
+
+class CorpusStats:
+    """Document frequencies of content words over the workspace's chunks, for IDF weights."""
+
+    def __init__(self, chunks: Iterable[Chunk]):
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        for chunk in chunks:
+            self.n += 1
+            self.df.update(set(content_tokens(chunk.context_text())))
+
+    def idf(self, token: str) -> float:
+        """Smoothed inverse document frequency; a word absent from the notes weighs most."""
+        return math.log((self.n + 1) / (self.df.get(token, 0) + 0.5)) + 1.0
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """The signals behind the not-found decision, kept for calibration and display."""
+
+    dense: float
+    coverage: float
+    concepts: tuple[str, ...]
+    relevant: bool
+
+
+def _contains(haystack: str, token: str) -> bool:
+    if CJK.search(token):
+        return token in haystack
+    return re.search(rf"(?<![a-z0-9]){re.escape(token)}", haystack) is not None
+
+
+def coverage(question: str, chunks: Sequence[Chunk], idf) -> float:  # noqa: ANN001 - Callable[[str], float]
+    """IDF-weighted share of the question's content words found in the passages (headings included)."""
+    wanted = set(content_tokens(question))
+    if not wanted:
+        return 0.0
+    haystack = "\n".join(c.context_text() for c in chunks).lower()
+    total = sum(idf(t) for t in wanted)
+    found = sum(idf(t) for t in wanted if _contains(haystack, t))
+    return found / total if total else 0.0
+
+
+def judge_relevance(
+    question: str,
+    hits: Sequence[Hit],
+    idf,  # noqa: ANN001 - Callable[[str], float]
+    concepts: Sequence[str] = (),
+    *,
+    coverage_threshold: float = DEFAULT_COVERAGE_THRESHOLD,
+    dense_threshold: float = DEFAULT_DENSE_THRESHOLD,
+    cjk_dense_threshold: float | None = None,
+    top: int = 3,
+) -> Relevance:
+    """Decide whether the retrieved passages can answer the question.
+
+    Args:
+        question: the user's question.
+        hits: retrieved passages, best first (`scores["dense"]` is the dense cosine where known).
+        idf: word weights over the workspace.
+        concepts: ids of graph concepts the question names.
+        coverage_threshold: least IDF-weighted share of question words found in the top passages.
+        dense_threshold: a best dense cosine at least this high makes a mostly-Latin question relevant on its own.
+        cjk_dense_threshold: the same for mostly-Chinese questions; None turns the dense signal off for them (the
+            bundled English MiniLM gives any two Chinese texts a cosine of 0.4-0.7, whatever their topics).
+        top: passages looked at.
+
+    Returns:
+        The signals and the decision.
+    """
+    if not hits:
+        return Relevance(0.0, 0.0, tuple(concepts), False)
+    dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
+    cov = coverage(question, [h.chunk for h in hits[:top]], idf)
+    threshold = cjk_dense_threshold if cjk_ratio(question) >= 0.5 else dense_threshold
+    by_dense = threshold is not None and dense >= threshold
+    relevant = bool(concepts) or cov >= coverage_threshold or by_dense
+    return Relevance(dense, cov, tuple(concepts), relevant)

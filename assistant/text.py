@@ -1,0 +1,130 @@
+"""Text helpers the assistant shares: language of a text, content tokens (jieba + English words), sentences."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_MARKER = re.compile(r"\[\s*(\d{1,3})\s*\]")
+_EN_TOKEN = re.compile(r"[a-z][a-z0-9_\-]*[a-z0-9]|[a-z]|\d+(?:\.\d+)?")
+
+EN_STOPWORDS = frozenset(
+    """a an the and or but if then else of to in on at by for with from as into about over under is are was were
+    be been being am do does did done doing have has had having it its it's this that these those there here what
+    which who whom whose when where why how can could should would will shall may might must i me my we our you
+    your he she they them their his her not no yes so than too very just also only any some all each more most
+    such both either neither between through during before after above below up down out off again further once
+    please tell explain describe give show mean means meaning use used using way ways work works learn
+    """.split()
+)
+ZH_STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 也 都 就 还 又 而 并 被 把 对 从 向 为 以 于 这 那 这个 那个 这些 那些 之 其 它 他 她
+    我 你 我们 你们 他们 什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪个 哪里 吗 呢 吧 啊 呀 么 有 没有 没 不
+    会 能 可以 应该 需要 要 想 请 一下 一个 一种 一些 些 个 种 中 上 下 里 时 时候 是否 么样 多少 几 做 用 使用
+    讲 讲讲 说 说说 介绍 解释 简单 一般 主要 通常 意思 作用 区别 关系 方法 东西 问题 笔记 知识
+    """.split()
+)
+_PUNCT_TOKEN = re.compile(r"^[\W_]+$")
+
+
+def language_of(text: str) -> Literal["zh", "en"]:
+    """The language a question or answer is written in: 'zh' when Chinese carries it, else 'en'.
+
+    English words that name concepts ("LoRA", "Transformer") inside Chinese text do not make it English, and a
+    Chinese term inside an English sentence does not make it Chinese: English function words decide.
+    """
+    text = _MARKER.sub(" ", text)
+    cjk = len(CJK.findall(text))
+    words = [w.lower() for w in _LATIN_WORD.findall(text)]
+    function_words = sum(1 for w in words if w in EN_STOPWORDS)
+    if cjk == 0:
+        return "en"
+    if function_words >= 2 and function_words * 3 >= cjk:
+        return "en"
+    return "zh" if cjk >= 2 or not words else "en"
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK characters among CJK characters plus Latin words (a Latin word weighs like 1.5 characters)."""
+    cjk = len(CJK.findall(text))
+    words = len(_LATIN_WORD.findall(text))
+    total = cjk + 1.5 * words
+    return cjk / total if total else 0.0
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # noqa: ANN202 - the jieba module, imported and initialised once
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+@lru_cache(maxsize=8192)
+def content_tokens(text: str) -> tuple[str, ...]:
+    """Lowercased content words of a text: jieba search-mode words for Chinese, words and numbers for English.
+
+    Stopwords, punctuation and citation markers are dropped; order and repeats are kept.
+    """
+    text = _MARKER.sub(" ", text).lower()
+    tokens: list[str] = []
+    for piece in _jieba().cut_for_search(text):
+        piece = piece.strip()
+        if not piece or _PUNCT_TOKEN.match(piece):
+            continue
+        if CJK.search(piece):
+            if piece not in ZH_STOPWORDS:
+                tokens.append(piece)
+            continue
+        tokens.extend(t for t in _EN_TOKEN.findall(piece) if t not in EN_STOPWORDS)
+    return tuple(tokens)
+
+
+def cjk_bigrams(text: str) -> set[str]:
+    """Character bigrams of every CJK run (single characters for runs of one): tokenizer-independent overlap."""
+    grams: set[str] = set()
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
+        if len(run) == 1:
+            grams.add(run)
+        grams.update(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+_SENTENCE_END = re.compile(
+    r"(?<=[。！？!?；;])(?:\s*(?:\[\s*\d{1,3}\s*\])+)?"  # CJK or hard terminator, then any trailing markers
+    r"|(?<=[.])(?:\s*(?:\[\s*\d{1,3}\s*\])+)?(?=\s+[A-Z\u3400-\u9fff\[(\"'*`-]|\s*$)"  # '.' then a new sentence
+    r"|\n+"
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text; a citation marker right after a terminator stays with the sentence it follows."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        piece = text[start:end].strip()
+        if piece:
+            sentences.append(piece)
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def strip_markers(text: str) -> str:
+    """The text without `[n]` citation markers."""
+    return re.sub(r"\s+([。，,.!?！？；;])", r"\1", _MARKER.sub("", text)).strip()
+
+
+def markers_in(text: str) -> list[int]:
+    """The numbers of the `[n]` markers in a text, in order."""
+    return [int(m) for m in _MARKER.findall(text)]

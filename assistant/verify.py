@@ -1,0 +1,220 @@
+"""Checks a model's answer against its sources: citation markers, per-sentence support, degenerate output."""
+
+from __future__ import annotations
+
+import logging
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+
+from assistant.prompts import NOT_IN_NOTES, Prompt, example_texts
+from assistant.text import cjk_bigrams, cjk_ratio, content_tokens, markers_in, split_sentences, strip_markers
+from studygraph.records import Chunk, Citation
+
+log = logging.getLogger(__name__)
+
+# Calibrated by `python bench/answers.py --calibrate` on the seed notes (see that script): a sentence taken from
+# its cited chunk and lightly paraphrased scores 0.6-1.0, a sentence checked against an unrelated chunk of the same
+# notes scores 0.0-0.3 (95th percentile 0.27); 0.4 keeps both error rates under 5 %.
+DEFAULT_SUPPORT_THRESHOLD = 0.4
+
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|preceding|your)\s+"
+    r"(instructions?|prompts?|rules|directions)"
+    r"|\b(you\s+are\s+now|new\s+instructions?|system\s+prompt|reply\s+(only\s+)?with|respond\s+(only\s+)?with"
+    r"|reply\s+[\"'A-Z]{3,}|say\s+[\"'][^\"']+[\"']\s+only)"
+    r"|(忽略|无视|忘记|忘掉)(掉)?(之前|以上|上面|前面|先前|所有|全部)?的?(所有|全部)?(指令|指示|说明|规则|提示|要求)"
+    r"|(你现在是|新的指令|系统提示|只回复|只回答|请回复)",
+    re.IGNORECASE,
+)
+_MIN_FEATURES = 2
+
+
+def looks_like_injection(text: str) -> bool:
+    """Whether a passage sentence is written as an instruction to an assistant (it never supports a claim)."""
+    return bool(_INJECTION.search(text))
+
+
+def features(text: str) -> set[str]:
+    """What support is measured on: content words (jieba for Chinese) plus CJK character bigrams."""
+    plain = strip_markers(text)
+    return set(content_tokens(plain)) | cjk_bigrams(plain)
+
+
+def evidence_features(chunk: Chunk) -> set[str]:
+    """Features of a chunk (its heading path included), leaving out sentences that look like injected orders."""
+    kept = [s for s in split_sentences(chunk.text) if not looks_like_injection(s)]
+    return features(" ".join(chunk.heading_path) + "\n" + "\n".join(kept))
+
+
+def support_score(sentence: str, evidence: set[str]) -> float:
+    """Share of the sentence's features found in the evidence (0 when the sentence has none)."""
+    own = features(sentence)
+    return len(own & evidence) / len(own) if own else 0.0
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One answer sentence, the sources it cites (after repair) and how well they support it."""
+
+    text: str
+    cited: tuple[int, ...]
+    support: float
+    supported: bool
+    checked: bool
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of checking an answer; `degenerate` names why it must be replaced (None when usable)."""
+
+    text: str
+    sentences: tuple[SentenceCheck, ...]
+    citations: tuple[Citation, ...]
+    unsupported: tuple[str, ...]
+    degenerate: str | None
+    refused: bool = False
+
+
+def drop_invalid_markers(text: str, n_sources: int) -> str:
+    """The text without `[n]` markers whose number is not a source of the prompt."""
+    def keep(match: re.Match[str]) -> str:
+        return match.group(0) if 1 <= int(match.group(1)) <= n_sources else ""
+
+    cleaned = re.sub(r"\s*\[\s*(\d{1,3})\s*\]", lambda m: keep(m), text)
+    return re.sub(r"[ \t]+\n", "\n", cleaned).strip()
+
+
+def is_repetitive(text: str) -> bool:
+    """A repetition loop: a sentence said three times, or text that compresses far better than prose does."""
+    sentences = [strip_markers(s) for s in split_sentences(text)]
+    counts = Counter(s for s in sentences if len(s) >= 4)
+    if counts and counts.most_common(1)[0][1] >= 3:
+        return True
+    raw = text.encode("utf-8")
+    if len(raw) >= 160 and len(zlib.compress(raw, 9)) / len(raw) < 0.22:
+        return True
+    return has_tail_loop(text)
+
+
+def has_tail_loop(text: str, min_period: int = 2, max_period: int = 80, repeats: int = 4) -> bool:
+    tail = text[-max_period * repeats:]
+    for period in range(min_period, min(max_period, len(tail) // repeats) + 1):
+        unit = tail[-period:]
+        if unit.strip() and tail.endswith(unit * repeats):
+            return True
+    return False
+
+
+def copies_prompt(answer: str, prompt: Prompt) -> bool:
+    """Whether the answer reproduces the prompt's own words: instructions, the worked example, fences, labels."""
+    plain = strip_markers(answer)
+    if re.search(r"</?\s*source|<start_of_turn>|<end_of_turn>", answer, re.IGNORECASE):
+        return True
+    if re.search(r"(^|\n)\s*(Question:|问题：|Answer:|回答：)", plain):
+        return True
+    fixed = prompt.fixed_text + "\n" + "\n".join(example_texts(prompt.language))
+    shingles = _shingles(plain)
+    if not shingles:
+        return False
+    return len(shingles & _shingles(fixed)) / len(shingles) >= 0.5
+
+
+def _shingles(text: str, size: int = 8) -> set[str]:
+    squashed = re.sub(r"\s+", " ", text).strip()
+    return {squashed[i : i + size] for i in range(max(0, len(squashed) - size + 1))}
+
+
+def wrong_language(answer: str, language: str) -> bool:
+    """An answer that is clearly not in the question's language (names of concepts in the other one are fine)."""
+    plain = strip_markers(answer)
+    if len(plain) < 12:
+        return False
+    ratio = cjk_ratio(plain)
+    return ratio < 0.2 if language == "zh" else ratio > 0.6
+
+
+def is_refusal(answer: str) -> bool:
+    """The model said the notes do not contain the answer (and nothing else of substance)."""
+    plain = strip_markers(answer).strip().strip("\"“”'")
+    phrases = (NOT_IN_NOTES["zh"].rstrip("。"), NOT_IN_NOTES["en"].rstrip("."), "没有相关内容", "do not cover",
+               "don't cover", "do not contain", "does not contain", "not in the notes", "没有提到", "未提及")
+    return len(plain) < 60 and any(p.lower() in plain.lower() for p in phrases)
+
+
+def _assign_citations(sentences: list[str]) -> list[tuple[int, ...]]:
+    """Markers per sentence; an uncited sentence borrows those of the next cited one on its line, else the last."""
+    own = [tuple(dict.fromkeys(markers_in(s))) for s in sentences]
+    assigned = list(own)
+    for i, cited in enumerate(own):
+        if cited:
+            continue
+        following = next((own[j] for j in range(i + 1, len(own)) if own[j]), ())
+        previous = next((own[j] for j in range(i - 1, -1, -1) if own[j]), ())
+        assigned[i] = following or previous
+    return assigned
+
+
+def check_sentences(text: str, prompt: Prompt, threshold: float) -> list[SentenceCheck]:
+    """Each sentence of a (marker-repaired) answer against the sources it cites."""
+    # The whole chunk is evidence, even where the prompt held only its start: the claim is true of the notes.
+    evidence = {s.n: evidence_features(s.chunk) for s in prompt.sources}
+    sentences = split_sentences(text)
+    checks = []
+    for sentence, cited in zip(sentences, _assign_citations(sentences), strict=True):
+        if len(features(sentence)) < _MIN_FEATURES and not markers_in(sentence):
+            checks.append(SentenceCheck(sentence, cited, 0.0, True, checked=False))  # "Here is the answer:"
+            continue
+        score = max((support_score(sentence, evidence[n]) for n in cited), default=0.0)
+        checks.append(SentenceCheck(sentence, cited, score, bool(cited) and score >= threshold, checked=True))
+    return checks
+
+
+def citation_for(n: int, chunk: Chunk, supported: bool = True) -> Citation:
+    """A citation record built by our code from the chunk itself."""
+    return Citation(n=n, chunk_id=chunk.id, source=chunk.source, heading_path=chunk.heading_path,
+                    line_start=chunk.line_start, line_end=chunk.line_end, text=chunk.text, supported=supported)
+
+
+def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_THRESHOLD) -> Verification:
+    """Check a generated answer; `degenerate` says why it cannot be shown (then an extractive answer is used).
+
+    Args:
+        raw: the model's text, as generated.
+        prompt: the prompt it answered, whose sources its `[n]` markers refer to.
+        threshold: least support score of a cited sentence.
+
+    Returns:
+        The repaired text, per-sentence checks, the citations (with `supported`), and any degeneracy reason.
+    """
+    text = drop_invalid_markers(raw.strip(), len(prompt.sources))
+    reason = _degenerate_reason(raw, text, prompt)
+    if reason == "refusal":
+        return Verification(text, (), (), (), None, refused=True)
+    checks = check_sentences(text, prompt, threshold) if reason is None else []
+    cited = sorted({n for c in checks for n in c.cited})
+    if reason is None and not cited:
+        reason = "no valid citation"
+    supported_by = {n for c in checks if c.checked and c.supported for n in c.cited}
+    if reason is None and not supported_by:
+        reason = "no sentence is supported by the source it cites"
+    citations = tuple(citation_for(n, prompt.sources[n - 1].chunk, n in supported_by) for n in cited)
+    unsupported = tuple(c.text for c in checks if c.checked and not c.supported)
+    if reason:
+        log.info("answer rejected (%s): %r", reason, raw[:200])
+    return Verification(text, tuple(checks), citations, unsupported, reason)
+
+
+def _degenerate_reason(raw: str, text: str, prompt: Prompt) -> str | None:
+    if not strip_markers(text):
+        return "empty"
+    if is_refusal(text):
+        return "refusal"
+    if is_repetitive(raw):
+        return "repetition loop"
+    if copies_prompt(raw, prompt):
+        return "copies the prompt"
+    if wrong_language(text, prompt.language):
+        return "wrong language"
+    return None

@@ -1,0 +1,69 @@
+"""Ingest throughput (chunks/s) next to raw sentence-transformers encoding of the same chunks, in the same run.
+
+Usage: python bench/ingest.py [--paths PATH ...] [--device cpu|cuda]
+
+For each note set (by default the seed note, then both corpora) a fresh workspace is built with the real
+bundled embedder; then `model.encode` embeds the very same chunk texts directly. The ratio says how much of
+the ingest time is embedding (a ratio near 1.0 means parsing, chunking and indexing cost little).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from ingest.pipeline import ingest_paths  # noqa: E402
+from retrieval.embedders import build_embedder  # noqa: E402
+from retrieval.store import read_chunks  # noqa: E402
+from studygraph.settings import EmbedderSettings, IngestSettings, Settings  # noqa: E402
+from studygraph.workspace import Workspace  # noqa: E402
+
+SEED = REPO / "data" / "notes" / "ai-knowledge-system.md"
+CORPORA = REPO.parent / "shared" / "corpora"
+
+
+def bench_set(name: str, paths: list[Path], embedder, settings_kwargs: dict) -> dict:
+    """Ingest `paths` into a fresh workspace, then encode the same chunk texts with the raw model."""
+    with tempfile.TemporaryDirectory(prefix="studygraph-bench-") as tmp:
+        settings = Settings(workspace=Path(tmp) / "ws", **settings_kwargs)
+        started = time.perf_counter()
+        report = ingest_paths(paths, settings, embedder=embedder)
+        ingest_s = time.perf_counter() - started
+        texts = [c.context_text() for c in read_chunks(Workspace(settings.workspace).snapshot())]
+    model = embedder.model
+    started = time.perf_counter()
+    model.encode(texts, batch_size=embedder.settings.batch_size, normalize_embeddings=True,
+                 convert_to_numpy=True, show_progress_bar=False)
+    raw_s = time.perf_counter() - started
+    return {"set": name, "files": report.read, "sections": report.sections, "chunks": report.chunks,
+            "ingest_s": ingest_s, "raw_s": raw_s, "skipped": len(report.skipped)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", nargs="*", type=Path, help="Note files or folders (default: seed, corpora).")
+    parser.add_argument("--device", default="cpu", help="Torch device for the embedder.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    sets = [("custom", args.paths)] if args.paths else [("seed", [SEED]), ("corpora", [CORPORA])]
+    kwargs = {"embedder": EmbedderSettings(device=args.device), "ingest": IngestSettings(extensions=[".md"])}
+    embedder = build_embedder(kwargs["embedder"])
+    embedder.encode_documents(["warm up the model before timing"])
+    print(f"{'set':<8} {'files':>5} {'sections':>8} {'chunks':>6} {'ingest s':>9} {'chunks/s':>9} "
+          f"{'encode s':>9} {'chunks/s':>9} {'ingest/encode':>13}")
+    for name, paths in sets:
+        r = bench_set(name, paths, embedder, kwargs)
+        ingest_rate, raw_rate = r["chunks"] / r["ingest_s"], r["chunks"] / r["raw_s"]
+        print(f"{r['set']:<8} {r['files']:>5} {r['sections']:>8} {r['chunks']:>6} {r['ingest_s']:>9.2f} "
+              f"{ingest_rate:>9.1f} {r['raw_s']:>9.2f} {raw_rate:>9.1f} {ingest_rate / raw_rate:>13.2f}")
+
+
+if __name__ == "__main__":
+    main()

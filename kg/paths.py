@@ -1,0 +1,415 @@
+"""Personalized study paths and the next frontier, computed on the concept graph from goals and what is known."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict
+
+from kg.graph import ConceptGraph
+from studygraph.records import Chunk, Concept, Edge, SourceRef, StudyPath, StudyStep
+
+if TYPE_CHECKING:
+    from kg.resolve import ConceptResolver
+
+log = logging.getLogger(__name__)
+
+# Edge types read as "learn the source before the target" (a tool used in X is useful before X).
+DEPENDENCY_TYPES = ("prerequisite", "used_in")
+# Reading-speed assumption behind StudyStep.minutes.
+CJK_CHARS_PER_MINUTE = 300
+ENGLISH_WORDS_PER_MINUTE = 200
+READING_ASSUMPTION = (f"~{CJK_CHARS_PER_MINUTE} CJK characters or ~{ENGLISH_WORDS_PER_MINUTE} English words "
+                      "a minute, rounded up to half minutes")
+# A goal inherits the prerequisites of the wholes it sits in, this many part_of levels up, stopping at chapters.
+CONTEXT_LEVELS = 3
+# A whole with more parts than this is an area (a chapter, the notes' root), never a source of context.
+AREA_PARTS = 40
+STAGES = ("foundations", "core", "goal")
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’\-_.][A-Za-z0-9]+)*")
+# Which link explains a step best, when a concept comes before several others.
+_KIND_RANK = {"goal": 0, "prerequisite": 1, "part": 2, "used_in": 3, "context": 4}
+
+
+class FrontierItem(BaseModel):
+    """A concept ready to learn now: everything it needs is known."""
+
+    model_config = ConfigDict(frozen=True)
+
+    concept_id: str
+    concept: str
+    aliases: tuple[str, ...] = ()
+    unlocks: tuple[str, ...] = ()
+    enables: int = 0
+    importance: float = 0.0
+
+
+@dataclass
+class _Link:
+    """Why `source` comes before `target` in a plan."""
+
+    kind: str
+    edge: Edge | None = None
+    via: str | None = None
+
+
+@dataclass
+class _Plan:
+    dag: nx.DiGraph = field(default_factory=nx.DiGraph)
+    goals: list[str] = field(default_factory=list)
+    parts: set[str] = field(default_factory=set, repr=False)  # parts of the goals: learning a goal means them too
+
+
+# --------------------------------------------------------------------------- names
+
+
+def resolve_concepts(resolver: ConceptResolver, names: Iterable[str]) -> tuple[list[tuple[str, str]], list[dict]]:
+    """Resolve names (any alias, either language, fuzzy) to concept ids.
+
+    Returns:
+        ([(query, concept_id)], [{"query", "suggestions"}]) for the names found and the names not found.
+    """
+    found: list[tuple[str, str]] = []
+    missing: list[dict] = []
+    for name in names:
+        query = name.strip()
+        if not query:
+            continue
+        res = resolver.resolve(query)
+        if res.concept_id:
+            found.append((query, res.concept_id))
+        else:
+            missing.append({"query": query, "suggestions": list(res.suggestions)})
+    return found, missing
+
+
+# --------------------------------------------------------------------------- what is known
+
+
+def dependencies_of(graph: ConceptGraph, concept_id: str) -> list[Edge]:
+    """Edges into the concept that say what to learn first: its prerequisites and the tools used in it."""
+    return [e for t in DEPENDENCY_TYPES for e in graph.in_edges(concept_id, t)]
+
+
+def known_closure(graph: ConceptGraph, known_ids: Iterable[str], not_known_ids: Iterable[str] = ()) -> set[str]:
+    """Everything a learner knows, given what they say they know.
+
+    Knowing a concept covers its parts (transitively) and what it depends on (transitively); parts of a
+    dependency are not implied. A concept marked not known, and its parts, are excluded unless named as known.
+    """
+    explicit = {c for c in known_ids if c in graph}
+    not_known = {c for c in not_known_ids if c in graph}
+    explicit -= not_known
+    blocked = set(not_known)
+    for concept_id in not_known:
+        blocked |= graph.parts_of(concept_id, transitive=True)
+    blocked -= explicit
+    with_parts = _reach(explicit, lambda c: (e.source for e in graph.in_edges(c, "part_of")), blocked)
+    return _reach(with_parts, lambda c: (e.source for e in dependencies_of(graph, c)), blocked)
+
+
+def _reach(start: set[str], step: Any, blocked: set[str]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        node = stack.pop()
+        if node in seen or (node in blocked and node not in start):
+            continue
+        seen.add(node)
+        stack.extend(step(node))
+    return seen
+
+
+# --------------------------------------------------------------------------- the plan as a DAG
+
+
+def _is_area(graph: ConceptGraph, concept: Concept) -> bool:
+    """A chapter or the notes' root: too broad to hand its prerequisites down to one of its parts."""
+    if concept.chapter and concept.chapter == concept.name:
+        return True
+    if not graph.in_edges(concept.id, "part_of"):
+        return False
+    has_whole = bool(graph.out_edges(concept.id, "part_of"))
+    return not has_whole or len(graph.parts_of(concept.id, transitive=True)) > AREA_PARTS
+
+
+def _wholes(graph: ConceptGraph, concept_id: str) -> list[str]:
+    """The wholes a concept is taught in: nearest first, up to CONTEXT_LEVELS, in its own chapter, never an area.
+
+    A concept also listed elsewhere (Python编程 as an item of 技能要求) is not taught there: other chapters are out.
+    """
+    chapter = graph.concept(concept_id).chapter
+    found: list[str] = []
+    level = [concept_id]
+    for _ in range(CONTEXT_LEVELS):
+        level = [e.target for node in level for e in graph.out_edges(node, "part_of")
+                 if e.target not in found and graph.concept(e.target).chapter == chapter
+                 and not _is_area(graph, graph.concept(e.target))]
+        found.extend(dict.fromkeys(level))
+        if not level:
+            break
+    return [w for w in found if w != concept_id]
+
+
+def _add(dag: nx.DiGraph, source: str, target: str, link: _Link) -> None:
+    if source == target:
+        return
+    old = dag.get_edge_data(source, target)
+    if old is None or _KIND_RANK[link.kind] < _KIND_RANK[old["link"].kind]:
+        dag.add_edge(source, target, link=link)
+
+
+def build_plan(graph: ConceptGraph, goal_ids: Sequence[str], known: set[str]) -> _Plan:
+    """What to learn for the goals: goals, their unknown parts, and every unknown dependency upstream.
+
+    Dependencies are followed upstream only, and never through a known concept. Parts are expanded for the
+    goals alone (a goal that is a chapter means its sections); the wholes around a goal hand down only their
+    own dependencies, so a path never wanders into a whole's other parts.
+    """
+    plan = _Plan(goals=list(dict.fromkeys(g for g in goal_ids if g in graph)))
+    plan.dag.add_nodes_from(plan.goals)
+    queue = list(plan.goals)
+    for goal in plan.goals:
+        # A part that builds on its own whole (自注意力 inside 注意力机制) comes after the goal: not on the way to it.
+        later = graph.parts_of(goal, transitive=True) & _builds_on(graph, goal)
+        later = later.union(*(graph.parts_of(p, transitive=True) for p in later))
+        parts = graph.parts_of(goal, transitive=True) - known - later
+        plan.parts |= parts
+        for part in sorted(parts):
+            for edge in graph.out_edges(part, "part_of"):
+                if edge.target == goal or edge.target in parts:
+                    _add(plan.dag, part, edge.target, _Link("part", edge))
+            if not plan.dag.has_node(part) or not plan.dag.out_degree(part):
+                _add(plan.dag, part, goal, _Link("part"))  # its own whole is known: it still belongs to the goal
+            queue.append(part)
+        for whole in _wholes(graph, goal):
+            for edge in dependencies_of(graph, whole):
+                if edge.source not in known and edge.source != whole:
+                    _add(plan.dag, edge.source, goal, _Link("context", edge, via=whole))
+                    queue.append(edge.source)
+    done: set[str] = set()
+    while queue:
+        node = queue.pop()
+        if node in done:
+            continue
+        done.add(node)
+        for edge in dependencies_of(graph, node):
+            if edge.source not in known:
+                _add(plan.dag, edge.source, node, _Link(edge.type, edge))
+                queue.append(edge.source)
+    _break_cycles(plan.dag)
+    on_the_way = set(plan.goals).union(*(nx.ancestors(plan.dag, g) for g in plan.goals))
+    plan.dag.remove_nodes_from([n for n in list(plan.dag.nodes) if n not in on_the_way])
+    return plan
+
+
+def _builds_on(graph: ConceptGraph, concept_id: str) -> set[str]:
+    """Concepts downstream of this one: they depend on it, directly or transitively."""
+    return _reach({concept_id}, lambda c: (e.target for t in DEPENDENCY_TYPES for e in graph.out_edges(c, t)),
+                  set()) - {concept_id}
+
+
+def _break_cycles(dag: nx.DiGraph) -> None:
+    """Drop the weakest link of each cycle (context before tools before parts before prerequisites)."""
+    while True:
+        try:
+            cycle = nx.find_cycle(dag)
+        except nx.NetworkXNoCycle:
+            return
+
+        def strength(uv: tuple[str, str]) -> tuple[int, float, str, str]:
+            link = dag.edges[uv]["link"]
+            return (-_KIND_RANK[link.kind], link.edge.weight if link.edge else 0.0, uv[0], uv[1])
+
+        weakest = min(((u, v) for u, v, *_ in cycle), key=strength)
+        log.info("study path: dropped %s -> %s to break a cycle", *weakest)
+        dag.remove_edge(*weakest)
+
+
+def _stage(plan: _Plan, node: str) -> str:
+    """'goal' for goals and their parts; 'foundations' when nothing on the path comes before it; else 'core'."""
+    if node in plan.goals or node in plan.parts:
+        return "goal"
+    return "core" if plan.dag.in_degree(node) else "foundations"
+
+
+def _ordered(graph: ConceptGraph, plan: _Plan) -> list[str]:
+    """Topological order; ties go to the earlier stage, then to the notes' own order, then to importance."""
+    def key(node: str) -> tuple[int, int, float, str]:
+        concept = graph.concept(node)
+        return (STAGES.index(_stage(plan, node)), concept.order, -concept.importance, node)
+
+    return list(nx.lexicographical_topological_sort(plan.dag, key=key))
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def reading_minutes(texts: Iterable[str]) -> float:
+    """Estimated reading time of passages (see READING_ASSUMPTION); 0 when there is nothing to read."""
+    cjk = words = 0
+    for text in texts:
+        cjk += len(_CJK.findall(text))
+        words += len(_WORD.findall(text))
+    if not cjk and not words:
+        return 0.0
+    return max(0.5, math.ceil((cjk / CJK_CHARS_PER_MINUTE + words / ENGLISH_WORDS_PER_MINUTE) * 2) / 2)
+
+
+def concept_sources(concept: Concept, chunks: Mapping[str, Chunk]) -> list[Chunk]:
+    """The passages to read for a concept: those that define it, else the first two that mention it."""
+    found = [chunks[c] for c in concept.chunks if c in chunks]
+    if not found:
+        found = [chunks[c] for c in concept.mentions if c in chunks][:2]
+    return sorted(dict.fromkeys(found), key=lambda c: (c.source, c.line_start, c.id))
+
+
+def source_ref(chunk: Chunk) -> SourceRef:
+    return SourceRef(chunk_id=chunk.id, **chunk.model_dump(include={"source", "heading_path", "line_start", "line_end"}))
+
+
+def _evidence_text(edge: Edge | None, chunks: Mapping[str, Chunk]) -> str:
+    if edge is None or not edge.evidence:
+        return ""
+    ev = next((e for e in edge.evidence if e.chunk_id in chunks), edge.evidence[0])
+    chunk = chunks.get(ev.chunk_id)
+    where = ""
+    if chunk is not None:
+        heading = " > ".join(h for h in chunk.heading_path[-2:] if h) or chunk.source
+        where = f"{heading} (lines {chunk.line_start}–{chunk.line_end})"
+    detail = " ".join(ev.detail.split())
+    if detail:
+        where += f" “{detail[:80]}{'…' if len(detail) > 80 else ''}”"
+    return f": {where.strip()} [{ev.rule}]" if where else f" [{ev.rule}]"
+
+
+def _link_text(graph: ConceptGraph, source: str, target: str, link: _Link, chunks: Mapping[str, Chunk]) -> str:
+    s, t = graph.concept(source).name, graph.concept(target).name
+    if link.kind == "context" and link.edge is not None:
+        w = graph.concept(link.via or link.edge.target).name
+        base = (f"{w} (where {t} is taught) builds on {s}" if link.edge.type == "prerequisite"
+                else f"{s} is used in {w} (where {t} is taught)")
+    elif link.kind == "used_in":
+        base = f"{s} is used in {t}"
+    elif link.kind == "part":
+        base = f"{s} is part of {t}"
+    else:
+        base = f"{t} builds on {s}"
+    return base + _evidence_text(link.edge, chunks)
+
+
+def _reason(graph: ConceptGraph, plan: _Plan, node: str, position: Mapping[str, int],
+            chunks: Mapping[str, Chunk], queries: Mapping[str, str]) -> str:
+    if node in plan.goals:
+        query = queries.get(node, "")
+        named = f" (asked as '{query}')" if query and query != graph.concept(node).name else ""
+        return f"your goal{named}"
+    out = sorted(plan.dag.out_edges(node, data="link"),
+                 key=lambda e: (_KIND_RANK[e[2].kind], -(e[2].edge.weight if e[2].edge else 0), position[e[1]]))
+    if not out:
+        return ""
+    text = _link_text(graph, node, out[0][1], out[0][2], chunks)
+    others = list(dict.fromkeys(graph.concept(t).name for _, t, _ in out[1:] if t != out[0][1]))
+    if others:
+        text += f"; also needed for {', '.join(others[:3])}" + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    return text
+
+
+def _steps(graph: ConceptGraph, plan: _Plan, chunks: Mapping[str, Chunk],
+           queries: Mapping[str, str]) -> list[StudyStep]:
+    order = _ordered(graph, plan)
+    position = {node: i for i, node in enumerate(order)}
+    steps = []
+    for node in order:
+        concept = graph.concept(node)
+        sources = concept_sources(concept, chunks)
+        steps.append(StudyStep(
+            concept=concept.name, concept_id=node, aliases=concept.aliases, stage=_stage(plan, node),
+            reason=_reason(graph, plan, node, position, chunks, queries),
+            minutes=reading_minutes(c.text for c in sources), sources=tuple(source_ref(c) for c in sources),
+        ))
+    return steps
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def plan_path(graph: ConceptGraph, resolver: ConceptResolver, chunks: Mapping[str, Chunk], goals: Sequence[str],
+              known: Sequence[str] = (), not_known: Sequence[str] = ()) -> StudyPath:
+    """A study path to the goals from what the learner knows, each step justified and linked to its sources.
+
+    Args:
+        graph: the concept graph.
+        resolver: turns names (any alias, either language, fuzzy) into concept ids.
+        chunks: chunk records by id (for sources, evidence headings and reading time).
+        goals: concept names to reach; names that match nothing land in `unknown_goals` with suggestions.
+        known: concept names the learner knows (their parts and prerequisites are known too).
+        not_known: concept names to treat as unknown even when `known` implies them.
+
+    Returns:
+        The path: resolved goals, unknown goals, the known set (names), and the ordered steps.
+    """
+    found, unknown_goals = resolve_concepts(resolver, goals)
+    known_found, known_missing = resolve_concepts(resolver, known)
+    not_known_found, not_known_missing = resolve_concepts(resolver, not_known)
+    for miss in known_missing + not_known_missing:
+        log.info("study path: '%s' matches no concept (did you mean %s?)", miss["query"],
+                    ", ".join(miss["suggestions"][:3]) or "nothing close")
+    known_ids = known_closure(graph, [c for _, c in known_found], [c for _, c in not_known_found])
+    goal_ids = list(dict.fromkeys(c for _, c in found))
+    queries = {cid: q for q, cid in reversed(found)}
+    plan = build_plan(graph, goal_ids, known_ids)
+    return StudyPath(
+        goals=tuple({"query": q, "concept": graph.concept(c).name, "concept_id": c} for q, c in found),
+        unknown_goals=tuple(unknown_goals),
+        known=tuple(c.name for c in graph.concepts if c.id in known_ids),
+        steps=tuple(_steps(graph, plan, chunks, queries)),
+    )
+
+
+def next_frontier(graph: ConceptGraph, known_ids: Iterable[str], goal_ids: Sequence[str] = (), limit: int = 10,
+                  not_known_ids: Iterable[str] = ()) -> list[FrontierItem]:
+    """Concepts to learn next: not known, and everything they need is known.
+
+    With goals, the candidates are the first steps of the path to them, ranked by how many goals each one
+    unlocks; without goals, every ready concept (its dependencies known), ranked by how many
+    unknown concepts it enables and by importance (chapters are not a next step).
+
+    Args:
+        graph: the concept graph.
+        known_ids: ids the learner knows (closed here over parts and prerequisites).
+        goal_ids: ids of the goals.
+        limit: most items returned.
+        not_known_ids: ids marked not known.
+    """
+    known = known_closure(graph, known_ids, not_known_ids)
+    goals = [g for g in dict.fromkeys(goal_ids) if g in graph]
+    if goals:
+        plan = build_plan(graph, goals, known)
+        ready = [n for n in plan.dag.nodes if plan.dag.in_degree(n) == 0 and n not in known]
+        unlocks = {n: [g for g in goals if g == n or (g in plan.dag and nx.has_path(plan.dag, n, g))] for n in ready}
+    else:
+        ready = [c.id for c in graph.concepts if c.id not in known and not _is_area(graph, c)
+                 and all(e.source in known for e in dependencies_of(graph, c.id))]
+        unlocks = {n: [] for n in ready}
+    enables = {n: len({e.target for t in DEPENDENCY_TYPES for e in graph.out_edges(n, t)} - known) for n in ready}
+
+    def rank(n: str) -> tuple[int, int, float, int]:
+        concept = graph.concept(n)
+        return (-len(unlocks[n]), -enables[n], -concept.importance, concept.order)
+
+    items = []
+    for n in sorted(ready, key=rank)[:max(limit, 0)]:
+        concept = graph.concept(n)
+        items.append(FrontierItem(concept_id=n, concept=concept.name, aliases=concept.aliases,
+                                  unlocks=tuple(graph.concept(g).name for g in unlocks[n]),
+                                  enables=enables[n], importance=concept.importance))
+    return items

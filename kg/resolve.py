@@ -1,0 +1,151 @@
+"""Name resolution: from what a person types (any alias, either language, a typo) to one concept of the graph."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz, process
+
+from kg.glossary import Glossary
+from kg.graph import ConceptGraph
+from kg.matcher import TermMatcher
+from kg.names import STOP_NAMES, normalize_name, singular_key
+
+log = logging.getLogger(__name__)
+
+FUZZY_ACCEPT = 85  # a plain edit-distance ratio at least this, clearly ahead of any other concept, is a typo
+FUZZY_MARGIN = 4
+SUGGEST_MIN = 60  # WRatio (partial matches count) for a name to be suggested
+SUGGESTIONS = 5
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a name resolved to.
+
+    Attributes:
+        query: the name as given.
+        concept_id: the concept, or None when nothing matches well enough.
+        how: "exact", "normalized", "alias", "glossary", "fuzzy" or "none".
+        suggestions: concept names, best first (alternatives to a fuzzy match, or near names when none matched).
+    """
+
+    query: str
+    concept_id: str | None
+    how: str
+    suggestions: tuple[str, ...] = ()
+
+
+class ConceptResolver:
+    """Resolves names against a graph's concepts, using the glossary to cross languages.
+
+    Args:
+        graph: the concept graph.
+        glossary: the bilingual glossary; None resolves by the concepts' own names and aliases only.
+    """
+
+    def __init__(self, graph: ConceptGraph, glossary: Glossary | None = None):
+        self.graph = graph
+        self.glossary = glossary
+        self._exact: dict[str, str] = {}
+        self._normalized: dict[str, str] = {}
+        self._alias: dict[str, str] = {}
+        self._entry: dict[str, str] = {}
+        for concept in sorted(graph.concepts, key=lambda c: (-c.importance, c.order, c.id)):
+            self._exact.setdefault(concept.name.strip(), concept.id)
+            key = normalize_name(concept.name)
+            for k in (key, singular_key(key)):
+                self._normalized.setdefault(k, concept.id)
+            for alias in concept.aliases:
+                akey = normalize_name(alias)
+                for k in (akey, singular_key(akey)):
+                    self._alias.setdefault(k, concept.id)
+            for name in (concept.name, *concept.aliases):
+                entry = glossary.find(name) if glossary is not None else None
+                if entry is not None:
+                    self._entry.setdefault(entry.key, concept.id)
+
+    # ------------------------------------------------------------------ resolve
+
+    def resolve(self, name: str) -> Resolution:
+        """The concept a name denotes: exact, normalized, alias, glossary (cross-language), fuzzy; else none.
+
+        Args:
+            name: a concept name as a person writes it ("PCA", "主成分分析", "attention mechanism", "transfomer").
+
+        Returns:
+            The resolution; with `concept_id` None it carries suggestions (near names), never raises.
+        """
+        query = name.strip()
+        if not query:
+            return Resolution(name, None, "none")
+        if query in self._exact or query in self.graph:
+            return Resolution(name, self._exact.get(query, query), "exact")
+        key = normalize_name(query)
+        for table, how in ((self._normalized, "normalized"), (self._alias, "alias")):
+            found = table.get(key) or table.get(singular_key(key))
+            if found:
+                return Resolution(name, found, how)
+        entry = self.glossary.find(query) if self.glossary is not None else None
+        if entry is not None and entry.key in self._entry:
+            return Resolution(name, self._entry[entry.key], "glossary")
+        return self._fuzzy(name, key)
+
+    @cached_property
+    def _choices(self) -> list[tuple[str, str]]:
+        """(normalized name or alias, concept id) for fuzzy matching."""
+        seen: dict[str, str] = {}
+        for concept in self.graph.concepts:
+            for name in (concept.name, *concept.aliases):
+                key = normalize_name(name)
+                if len(key) >= 2:
+                    seen.setdefault(key, concept.id)
+        return list(seen.items())
+
+    def _ranked(self, key: str, scorer=fuzz.WRatio) -> list[tuple[str, float]]:  # noqa: ANN001
+        """Concept ids by their best name's similarity to the key, best first."""
+        keys = [k for k, _ in self._choices]
+        best: dict[str, float] = {}
+        for _, score, index in process.extract(key, keys, scorer=scorer, limit=40):
+            concept_id = self._choices[index][1]
+            best[concept_id] = max(best.get(concept_id, 0.0), float(score))
+        return sorted(best.items(), key=lambda kv: (-kv[1], self.graph.concept(kv[0]).order))
+
+    def _fuzzy(self, name: str, key: str) -> Resolution:
+        if len(key) < 2:
+            return Resolution(name, None, "none")
+        close = self._ranked(key, fuzz.ratio) if len(key) >= 3 else []
+        if close and close[0][1] >= FUZZY_ACCEPT and close[0][1] - (close[1][1] if len(close) > 1 else 0) >= FUZZY_MARGIN:
+            others = [self.graph.concept(cid).name for cid, s in self._ranked(key)[:SUGGESTIONS + 1]
+                      if s >= SUGGEST_MIN and cid != close[0][0]]
+            return Resolution(name, close[0][0], "fuzzy", tuple(others[:SUGGESTIONS]))
+        names = [self.graph.concept(cid).name for cid in self.find_in_text(name)]
+        entry = self.glossary.find(name) if self.glossary is not None else None
+        if entry is not None:  # a known concept the notes lack: suggest what they have of its prerequisites
+            names += [self.graph.concept(self._entry[p]).name for p in entry.prerequisites if p in self._entry]
+        names += [self.graph.concept(cid).name for cid, score in self._ranked(key) if score >= SUGGEST_MIN]
+        return Resolution(name, None, "none", tuple(dict.fromkeys(names))[:SUGGESTIONS])
+
+    # ------------------------------------------------------------------ free text
+
+    @cached_property
+    def _matcher(self) -> TermMatcher:
+        names: dict[str, str] = {}
+        for concept in sorted(self.graph.concepts, key=lambda c: (-c.importance, c.order, c.id)):
+            for name in (concept.name, *concept.aliases):
+                names.setdefault(name, concept.id)
+        if self.glossary is not None:
+            for key, concept_id in self._entry.items():
+                for name in self.glossary.entry(key).names:
+                    names.setdefault(name, concept_id)
+        return TermMatcher(names, ignore=STOP_NAMES)
+
+    def find_in_text(self, text: str) -> list[str]:
+        """Ids of the concepts a free text names (any alias, either language), longest match first, in order.
+
+        "我想学LoRA，应该先学什么" -> [LoRA]; "how does the attention mechanism work" -> [注意力机制].
+        Single letters and common words never match.
+        """
+        return self._matcher.concepts_in(text) if text.strip() else []

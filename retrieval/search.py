@@ -1,0 +1,239 @@
+"""Hybrid search: dense (FAISS) and lexical (BM25) rankings, a concept ranking, fused by weighted RRF."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from retrieval.indexing import FAISS_INDEX, LEXICAL_DIR, read_vector_ids
+from retrieval.lexical import LexicalIndex
+from retrieval.tokenize import latin_share, tokenize
+from retrieval.vector_index import VectorIndex
+from studygraph.errors import InputError, StudygraphError
+from studygraph.records import Chunk, Hit
+
+if TYPE_CHECKING:
+    from retrieval.embedders import Embedder
+    from studygraph.settings import RetrievalSettings
+    from studygraph.workspace import Snapshot
+
+log = logging.getLogger(__name__)
+
+ChunkLookup = Callable[[str], list[str]]
+Ranking = list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Per-call search parameters.
+
+    Attributes:
+        k: passages returned.
+        mode: "hybrid" (fused), "dense" (embeddings only) or "lexical" (BM25 only).
+    """
+
+    k: int = 5
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise InputError(f"k must be at least 1 (got {self.k}).")
+        if self.mode not in ("hybrid", "dense", "lexical"):
+            raise InputError(f"Unknown search mode {self.mode!r}: use hybrid, dense or lexical.")
+
+
+def fuse_rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion: score(d) = sum_i weights[i] / (k + rank_i(d)), ranks from 1.
+
+    Args:
+        rankings: ranked id lists, best first (duplicates within a list count once, at their best rank).
+        weights: one weight per ranking.
+        k: the RRF constant; larger values flatten the difference between top ranks.
+
+    Returns:
+        (id, fused score), best first; ties keep the order of first appearance.
+    """
+    if len(rankings) != len(weights):
+        raise ValueError(f"{len(rankings)} rankings but {len(weights)} weights.")
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if weight <= 0:
+            continue
+        for rank, item in enumerate(dict.fromkeys(ranking), start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    order = {item: i for i, item in enumerate(scores)}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+
+
+def order_by(ids: Sequence[str], *rankings: Sequence[str]) -> list[str]:
+    """`ids` (deduplicated) reordered by their best position in `rankings`; ids in none keep their order, last."""
+    best: dict[str, int] = {}
+    for ranking in rankings:
+        for pos, item in enumerate(ranking):
+            if pos < best.get(item, pos + 1):
+                best[item] = pos
+    far = max(best.values(), default=0) + 1
+    keyed = [(best.get(cid, far + i), cid) for i, cid in enumerate(dict.fromkeys(ids))]
+    return [cid for _, cid in sorted(keyed, key=lambda pair: pair[0])]
+
+
+class HybridSearcher:
+    """Finds passages for queries over one workspace generation.
+
+    Args:
+        chunks: chunk id -> Chunk of the generation.
+        vectors: the FAISS index over chunk embeddings.
+        lexical: the BM25 index over chunk tokens.
+        embedder: encodes queries (must be the embedder that built the vectors).
+        settings: fusion weights and candidate counts.
+        concept_chunks: query -> ids of chunks defining the concepts it names (the concept boost), or None.
+        expand_chunks: query -> ids of chunks of neighbouring concepts (used when settings.graph_expansion).
+    """
+
+    def __init__(self, chunks: Mapping[str, Chunk], vectors: VectorIndex, lexical: LexicalIndex,
+                 embedder: Embedder | None, settings: RetrievalSettings,
+                 concept_chunks: ChunkLookup | None = None, expand_chunks: ChunkLookup | None = None):
+        self.chunks = chunks
+        self.vectors = vectors
+        self.lexical = lexical
+        self.embedder = embedder
+        self.settings = settings
+        self.concept_chunks = concept_chunks
+        self.expand_chunks = expand_chunks
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot, chunks: Mapping[str, Chunk], embedder: Embedder | None,
+                      settings: RetrievalSettings, concept_chunks: ChunkLookup | None = None,
+                      expand_chunks: ChunkLookup | None = None) -> HybridSearcher:
+        """Load the indexes of a workspace generation (checksums verified by the snapshot).
+
+        Raises:
+            WorkspaceError: a component is missing or corrupted; the message says how to rebuild.
+        """
+        index_path = snapshot.path(FAISS_INDEX)
+        known = read_vector_ids(snapshot.dir) if snapshot.has("vectors/ids.json") else list(chunks)
+        vectors = VectorIndex.load(index_path, known, ef_search=settings.hnsw_ef_search)
+        lexical = LexicalIndex.load(snapshot.path(LEXICAL_DIR))
+        return cls(chunks, vectors, lexical, embedder, settings, concept_chunks, expand_chunks)
+
+    # ------------------------------------------------------------------ rankings
+
+    def _encode(self, queries: Sequence[str]) -> np.ndarray:
+        if self.embedder is None:
+            raise InputError("Dense and hybrid search need an embedder; use --mode lexical without one.")
+        return self.embedder.encode_queries(list(queries))
+
+    def dense_ranking(self, query_vector: np.ndarray, n: int) -> Ranking:
+        """Top-n (chunk id, cosine) from the vector index."""
+        return self.vectors.search(query_vector, n)[0]
+
+    def lexical_ranking(self, query: str, n: int) -> Ranking:
+        """Top-n (chunk id, BM25 score) for the query's tokens."""
+        return self.lexical.search(tokenize(query), n)
+
+    def _cosines(self, query_vector: np.ndarray, ids: Sequence[str], known: dict[str, float]) -> dict[str, float]:
+        """Cosine of the query with each id's stored vector (reusing scores the dense ranking already has)."""
+        missing = [cid for cid in ids if cid not in known and cid in self.vectors]
+        out = {cid: known[cid] for cid in ids if cid in known}
+        if missing:
+            sims = self.vectors.vectors(missing) @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+            out.update(zip(missing, (float(s) for s in sims), strict=True))
+        return out
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, query: str, params: SearchParams | None = None) -> list[Hit]:
+        """The best passages for a query, ranked from 1.
+
+        Raises:
+            InputError: an empty query.
+        """
+        return self.search_many([query], params)[0]
+
+    def search_many(self, queries: Sequence[str], params: SearchParams | None = None) -> list[list[Hit]]:
+        """`search` for many queries, embedding them in one batch."""
+        params = params or SearchParams(k=self.settings.k, mode=self.settings.mode)
+        for query in queries:
+            if not query or not query.strip():
+                raise InputError("The query is empty: type a question or a few keywords.")
+        if params.mode == "lexical":
+            return [self._lexical_hits(q, params.k) for q in queries]
+        matrix = self._encode(queries) if queries else np.zeros((0, 1), np.float32)
+        if params.mode == "dense":
+            return [self._dense_hits(vec, params.k) for vec in matrix]
+        return [self._hybrid_hits(q, vec, params.k) for q, vec in zip(queries, matrix, strict=True)]
+
+    def _lexical_hits(self, query: str, k: int) -> list[Hit]:
+        ranking = [(cid, s) for cid, s in self.lexical_ranking(query, k) if cid in self.chunks]
+        return [Hit(rank=r, chunk=self.chunks[cid], score=s, scores={"lexical": s})
+                for r, (cid, s) in enumerate(ranking, start=1)]
+
+    def _dense_hits(self, query_vector: np.ndarray, k: int) -> list[Hit]:
+        ranking = [(cid, s) for cid, s in self.dense_ranking(query_vector, k) if cid in self.chunks]
+        return [Hit(rank=r, chunk=self.chunks[cid], score=s, scores={"dense": s})
+                for r, (cid, s) in enumerate(ranking, start=1)]
+
+    def _hybrid_hits(self, query: str, query_vector: np.ndarray, k: int) -> list[Hit]:
+        n = max(self.settings.candidates, k)
+        tokens = tokenize(query)
+        dense = self.dense_ranking(query_vector, n)
+        lexical = self.lexical.search(tokens, n)
+        dense_ids, lexical_ids = [c for c, _ in dense], [c for c, _ in lexical]
+        rankings, weights = self._rankings(query, tokens, dense_ids, lexical_ids)
+        fused = [(cid, s) for cid, s in fuse_rrf(rankings, weights, self.settings.rrf_k) if cid in self.chunks][:k]
+        ids = [cid for cid, _ in fused]
+        cosines = self._cosines(query_vector, ids, dict(dense))
+        bm25 = dict(lexical)
+        concept = set(rankings[2]) if len(rankings) > 2 else set()
+        hits = []
+        for rank, (cid, score) in enumerate(fused, start=1):
+            scores = {"rrf": score, "dense": cosines.get(cid, 0.0), "lexical": bm25.get(cid, 0.0)}
+            if concept:
+                scores["concept"] = 1.0 if cid in concept else 0.0
+            hits.append(Hit(rank=rank, chunk=self.chunks[cid], score=score, scores=scores))
+        return hits
+
+    def dense_factor(self, query: str) -> float:
+        """How much to trust the dense ranking for this query: the English-first embedder reads Latin text well
+        and Chinese poorly, so the weight slides from cjk_dense_weight (all Chinese) to 1 (no Chinese)."""
+        floor = self.settings.cjk_dense_weight
+        return floor + (1.0 - floor) * latin_share(query)
+
+    def lexical_factor(self, tokens: Sequence[str], lexical_ids: Sequence[str]) -> float:
+        """How much to trust the BM25 ranking: the IDF-weighted share of query tokens its best passage holds
+        (a ranking built on common words alone is mostly noise), scaled so half the weight counts as full."""
+        if not lexical_ids:
+            return 0.0
+        coverage = self.lexical.coverage(tokens, lexical_ids[0])
+        return min(1.0, max(self.settings.lexical_floor, coverage / self.settings.lexical_full_coverage))
+
+    def _rankings(self, query: str, tokens: Sequence[str], dense_ids: list[str],
+                  lexical_ids: list[str]) -> tuple[list[list[str]], list[float]]:
+        """The rankings to fuse and their weights: dense, lexical, then concept chunks and graph neighbours."""
+        s = self.settings
+        rankings = [dense_ids, lexical_ids]
+        weights = [s.dense_weight * self.dense_factor(query), s.lexical_weight * self.lexical_factor(tokens, lexical_ids)]
+        concept_ids = self._lookup("concept_chunks", query) if s.concept_boost > 0 else []
+        # Chunks defining the named concepts, ordered by how well the other rankings place them.
+        rankings.append(order_by(concept_ids, lexical_ids, dense_ids))
+        weights.append(s.concept_boost)
+        if s.graph_expansion:
+            rankings.append(order_by(self._lookup("expand_chunks", query), lexical_ids, dense_ids))
+            weights.append(s.expansion_weight)
+        return rankings, weights
+
+    def _lookup(self, name: str, query: str) -> list[str]:
+        """Ids from a concept-graph callback; a workspace without a usable graph turns that boost off (once)."""
+        lookup: ChunkLookup | None = getattr(self, name)
+        if lookup is None:
+            return []
+        try:
+            return [cid for cid in lookup(query) if cid in self.chunks]
+        except (StudygraphError, ImportError) as exc:
+            log.warning("Searching without %s (no usable concept graph: %s).", name.replace("_", " "), exc)
+            setattr(self, name, None)
+            return []

@@ -1,0 +1,242 @@
+"""Hybrid search and incremental indexing over hand-made chunks (fake embedder), and RRF fusion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import FakeEmbedder
+from retrieval_corpus import build_workspace, chunk_under, corpus_chunks, make_chunk
+
+from retrieval.indexing import FAISS_INDEX, VECTOR_IDS
+from retrieval.search import HybridSearcher, SearchParams, fuse_rrf, order_by
+from retrieval.store import read_chunks
+from retrieval.vector_index import VectorIndex
+from studygraph.errors import InputError, WorkspaceError
+from studygraph.settings import RetrievalSettings
+from studygraph.workspace import Workspace
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, recording which documents it was asked to embed."""
+
+    def __init__(self, name: str = "fake:hashed-bow") -> None:
+        super().__init__(name=name)
+        self.embedded: list[str] = []
+
+    def encode_documents(self, texts):
+        self.embedded.extend(texts)
+        return super().encode_documents(texts)
+
+
+def open_searcher(root: Path, embedder, settings: RetrievalSettings | None = None, **kwargs) -> HybridSearcher:
+    snapshot = Workspace(root).snapshot()
+    chunks = {c.id: c for c in read_chunks(snapshot)}
+    return HybridSearcher.from_snapshot(snapshot, chunks, embedder, settings or RetrievalSettings(), **kwargs)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, fake_embedder: FakeEmbedder) -> Path:
+    build_workspace(tmp_path, corpus_chunks(), fake_embedder)
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- fusion
+
+
+def test_rrf_rewards_agreement_between_rankings() -> None:
+    fused = fuse_rrf([["a", "b", "c"], ["b", "c", "a"]], [1.0, 1.0], k=60)
+    assert fused[0][0] == "b"
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+
+
+def test_rrf_weights_scale_each_ranking_and_zero_ignores_it() -> None:
+    assert fuse_rrf([["a"], ["b"]], [1.0, 2.0])[0][0] == "b"
+    assert [item for item, _ in fuse_rrf([["a"], ["b"]], [1.0, 0.0])] == ["a"]
+
+
+def test_rrf_ties_keep_first_appearance_and_duplicates_count_once() -> None:
+    assert [i for i, _ in fuse_rrf([["x", "y"], ["y", "x"]], [1.0, 1.0])] == ["x", "y"]
+    assert fuse_rrf([["a", "a"]], [1.0], k=1) == [("a", 0.5)]
+
+
+def test_rrf_needs_one_weight_per_ranking() -> None:
+    with pytest.raises(ValueError):
+        fuse_rrf([["a"]], [1.0, 1.0])
+
+
+def test_order_by_uses_the_best_position_in_any_ranking() -> None:
+    assert order_by(["c", "a", "z", "b"], ["a", "b"], ["c"]) == ["c", "a", "b", "z"]
+
+
+def test_search_params_are_validated() -> None:
+    with pytest.raises(InputError):
+        SearchParams(k=0)
+    with pytest.raises(InputError):
+        SearchParams(mode="fuzzy")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- searching
+
+
+def test_each_mode_finds_the_lora_passage_for_a_chinese_question(workspace: Path, fake_embedder) -> None:
+    searcher = open_searcher(workspace, fake_embedder)
+    lora = chunk_under(corpus_chunks(), "LLaMA")
+    for mode in ("hybrid", "lexical", "dense"):
+        hits = searcher.search("怎么用少量参数微调大模型", SearchParams(k=3, mode=mode))
+        assert hits[0].chunk == lora, mode
+        assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_hybrid_hits_carry_the_true_dense_cosine(workspace: Path, fake_embedder) -> None:
+    searcher = open_searcher(workspace, fake_embedder)
+    query = "np.linalg.eig 特征值"
+    hits = searcher.search(query, SearchParams(k=5))
+    qv = fake_embedder.encode_queries([query])[0]
+    for hit in hits:
+        expected = float(fake_embedder.encode_documents([hit.chunk.context_text()])[0] @ qv)
+        assert hit.scores["dense"] == pytest.approx(expected, abs=1e-5)
+        assert hit.score == hit.scores["rrf"]
+    assert hits[0].chunk == chunk_under(corpus_chunks(), "NumPy")
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_lexical_mode_needs_no_embedder(workspace: Path) -> None:
+    searcher = open_searcher(workspace, None)
+    hits = searcher.search("KMeans", SearchParams(k=2, mode="lexical"))
+    assert hits[0].chunk == chunk_under(corpus_chunks(), "K-means") and "lexical" in hits[0].scores
+    with pytest.raises(InputError, match="embedder"):
+        searcher.search("KMeans", SearchParams(k=2, mode="dense"))
+
+
+def test_search_many_equals_one_by_one(workspace: Path, fake_embedder) -> None:
+    searcher = open_searcher(workspace, fake_embedder)
+    queries = ["位置编码有什么用", "batch normalization", "GAN generator"]
+    params = SearchParams(k=3)
+    assert searcher.search_many(queries, params) == [searcher.search(q, params) for q in queries]
+
+
+def test_empty_query_is_refused(workspace: Path, fake_embedder) -> None:
+    with pytest.raises(InputError, match="empty"):
+        open_searcher(workspace, fake_embedder).search("   ")
+
+
+def test_concept_boost_lifts_the_defining_passage(workspace: Path, fake_embedder) -> None:
+    # "马尔可夫决策过程" shares no word with the note, which only says "MDP": only the concept graph links them.
+    mdp = chunk_under(corpus_chunks(), "强化学习")
+    query = "马尔可夫决策过程由哪几部分组成"
+    plain = open_searcher(workspace, fake_embedder).search(query, SearchParams(k=3))
+    assert mdp not in [h.chunk for h in plain]
+    boosted = open_searcher(workspace, fake_embedder, concept_chunks=lambda q: [mdp.id] if "马尔可夫" in q else [])
+    hits = boosted.search(query, SearchParams(k=3))
+    assert hits[0].chunk == mdp and hits[0].scores["concept"] == 1.0
+    off = open_searcher(workspace, fake_embedder, RetrievalSettings(concept_boost=0),
+                        concept_chunks=lambda q: [mdp.id])
+    assert mdp not in [h.chunk for h in off.search(query, SearchParams(k=3))]
+
+
+def test_graph_expansion_is_used_only_when_enabled(workspace: Path, fake_embedder) -> None:
+    gan = chunk_under(corpus_chunks(), "GAN")
+    query = "对抗训练的判别器"
+    kwargs = {"expand_chunks": lambda q: [gan.id]}
+    without = open_searcher(workspace, fake_embedder, RetrievalSettings(expansion_weight=5), **kwargs)
+    with_expansion = open_searcher(workspace, fake_embedder,
+                                   RetrievalSettings(graph_expansion=True, expansion_weight=5), **kwargs)
+    assert gan not in [h.chunk for h in without.search(query, SearchParams(k=2))]
+    assert with_expansion.search(query, SearchParams(k=2))[0].chunk == gan
+
+
+def test_a_missing_concept_graph_turns_the_boost_off(workspace: Path, fake_embedder) -> None:
+    def no_graph(query: str) -> list[str]:
+        raise WorkspaceError("Workspace has no 'graph.json'")
+
+    searcher = open_searcher(workspace, fake_embedder, concept_chunks=no_graph)
+    assert searcher.search("LoRA", SearchParams(k=1))[0].chunk == chunk_under(corpus_chunks(), "LLaMA")
+    assert searcher.concept_chunks is None
+
+
+def test_corrupted_index_file_is_refused_with_a_rebuild_hint(workspace: Path, fake_embedder) -> None:
+    snapshot = Workspace(workspace).snapshot()
+    (snapshot.dir / FAISS_INDEX).write_bytes(b"garbage")
+    with pytest.raises(WorkspaceError, match="--rebuild"):
+        open_searcher(workspace, fake_embedder)
+
+
+# --------------------------------------------------------------------------- incremental indexing
+
+
+def test_only_new_chunks_are_embedded_and_removed_ones_disappear(tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    chunks = corpus_chunks()
+    progress: list[tuple[str, int, int]] = []
+    first = build_workspace(tmp_path, chunks, embedder, progress=lambda *a: progress.append(a))
+    assert first == {"embedded": len(chunks), "reused": 0, "removed": 0}
+    assert ("embed", len(chunks), len(chunks)) in progress
+
+    embedder.embedded.clear()
+    gan = chunk_under(chunks, "GAN")
+    new = make_chunk(("AI笔记", "Diffusion"), "Diffusion models add noise step by step and learn to denoise.", 20)
+    changed = [c for c in chunks if c != gan] + [new]
+    second = build_workspace(tmp_path, changed, embedder)
+    assert second == {"embedded": 1, "reused": len(chunks) - 1, "removed": 1}
+    assert embedder.embedded == [new.context_text()]
+
+    searcher = open_searcher(tmp_path, embedder)
+    assert searcher.search("diffusion denoise noise", SearchParams(k=1))[0].chunk == new
+    for mode in ("hybrid", "dense", "lexical"):
+        assert gan not in [h.chunk for h in searcher.search("generator discriminator", SearchParams(10, mode))]
+    assert gan.id not in searcher.vectors and len(searcher.vectors) == len(changed)
+
+
+def test_unchanged_chunks_reuse_every_component(tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    build_workspace(tmp_path, corpus_chunks(), embedder)
+    before = Workspace(tmp_path).snapshot().manifest.files
+    embedder.embedded.clear()
+    assert build_workspace(tmp_path, corpus_chunks(), embedder) == {
+        "embedded": 0, "reused": len(corpus_chunks()), "removed": 0}
+    after = Workspace(tmp_path).snapshot().manifest.files
+    assert embedder.embedded == []
+    assert {k: v.sha256 for k, v in after.items() if k != "chunks.jsonl"} == {
+        k: v.sha256 for k, v in before.items() if k != "chunks.jsonl"}
+
+
+def test_another_embedder_re_embeds_everything(tmp_path: Path) -> None:
+    build_workspace(tmp_path, corpus_chunks(), CountingEmbedder())
+    other = CountingEmbedder(name="fake:other")
+    assert build_workspace(tmp_path, corpus_chunks(), other)["embedded"] == len(corpus_chunks())
+    meta = json.loads((Workspace(tmp_path).snapshot().path("vectors/meta.json")).read_text())
+    assert meta == {"embedder": "fake:other", "dim": other.dim}
+
+
+def test_embedding_cache_is_plain_npy_keyed_by_chunk_id(workspace: Path, fake_embedder) -> None:
+    snapshot = Workspace(workspace).snapshot()
+    ids = json.loads(snapshot.path(VECTOR_IDS).read_text())
+    vectors = np.load(snapshot.path("vectors/embeddings.npy"), allow_pickle=False)
+    assert ids == [c.id for c in corpus_chunks()] and vectors.shape == (len(ids), fake_embedder.dim)
+    np.testing.assert_allclose(vectors[0], fake_embedder.encode_documents([corpus_chunks()[0].context_text()])[0])
+
+
+def test_large_workspaces_switch_to_hnsw_and_removal_rebuilds_it(tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    settings = RetrievalSettings(exact_index_max=3)
+    chunks = corpus_chunks()
+    build_workspace(tmp_path, chunks, embedder, settings)
+    snapshot = Workspace(tmp_path).snapshot()
+    assert VectorIndex.load(snapshot.path(FAISS_INDEX), [c.id for c in chunks]).kind == "hnsw"
+    gan = chunk_under(chunks, "GAN")
+    stats = build_workspace(tmp_path, [c for c in chunks if c != gan], embedder, settings)
+    assert stats["removed"] == 1 and stats["embedded"] == 0
+    searcher = open_searcher(tmp_path, embedder, settings)
+    assert searcher.vectors.kind == "hnsw" and len(searcher.vectors) == len(chunks) - 1
+    assert searcher.search("Batch normalization mini-batch", SearchParams(k=1))[0].chunk == chunk_under(
+        chunks, "English notes")
+
+
+def test_empty_workspace_searches_to_nothing(tmp_path: Path, fake_embedder) -> None:
+    build_workspace(tmp_path, [], fake_embedder)
+    searcher = open_searcher(tmp_path, fake_embedder)
+    for mode in ("hybrid", "dense", "lexical"):
+        assert searcher.search("anything", SearchParams(k=3, mode=mode)) == []

@@ -1,0 +1,281 @@
+"""`studygraph path`, `studygraph next` and `studygraph profile ...`: study paths from the learner's profile."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote
+
+import typer
+from rich.table import Table
+
+from studygraph.errors import InputError
+from ui.cli_common import (
+    ConfigOpt,
+    JsonOpt,
+    WorkspaceOpt,
+    command,
+    console,
+    err_console,
+    print_json,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from assistant.service import StudyService
+    from studygraph.records import SourceRef, StudyPath
+
+KnownOpt = Annotated[list[str] | None, typer.Option(
+    "--known", help="Concepts you know, comma-separated (default: your saved profile).")]
+NotKnownOpt = Annotated[list[str] | None, typer.Option(
+    "--not-known", help="Concepts you do not know even where --known implies them, comma-separated.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="'text' (a table) or 'markdown' (a checklist).")]
+NamesArg = Annotated[list[str], typer.Argument(help="Concept names, in either language, any alias.")]
+
+
+def split_names(values: list[str] | None) -> list[str]:
+    """Names from repeated and comma-separated options (ASCII or CJK commas)."""
+    names: list[str] = []
+    for value in values or []:
+        names.extend(n.strip() for n in value.replace("，", ",").replace("、", ",").split(","))
+    return [n for n in names if n]
+
+
+def _service(config, workspace) -> StudyService:
+    from assistant.service import StudyService
+
+    return StudyService(settings_from(config, workspace))
+
+
+def _warn_unresolved(service: StudyService, names: list[str], what: str) -> None:
+    from kg.paths import resolve_concepts
+
+    _, missing = resolve_concepts(service.resolver, names)
+    for miss in missing:
+        err_console.print(f"[yellow]Warning:[/] {what} {unknown_goal_text(miss)} It is ignored.", markup=True,
+                          highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def unknown_goal_text(miss: dict) -> str:
+    """"'xyz' is not in your notes; did you mean: a, b?" (or that nothing is close)."""
+    hint = ", ".join(miss["suggestions"][:5])
+    return f"'{miss['query']}' is not in your notes" + (f"; did you mean: {hint}?" if hint else " (no similar concept).")
+
+
+def source_link(ref: SourceRef) -> str:
+    """A markdown link to a passage: `[file § heading (lines a–b)](file#La-Lb)`."""
+    heading = ref.heading_path[-1] if ref.heading_path else ""
+    label = f"{ref.source} § {heading} (lines {ref.line_start}–{ref.line_end})" if heading else \
+        f"{ref.source} (lines {ref.line_start}–{ref.line_end})"
+    label = label.replace("[", "\\[").replace("]", "\\]")
+    return f"[{label}]({quote(ref.source)}#L{ref.line_start}-L{ref.line_end})"
+
+
+def merge_sources(refs: tuple[SourceRef, ...]) -> list[SourceRef]:
+    """Adjacent passages of one section as one passage (a section split into chunks is read in one go)."""
+    merged: list[SourceRef] = []
+    for ref in refs:
+        last = merged[-1] if merged else None
+        if last and (last.source, last.heading_path) == (ref.source, ref.heading_path) \
+                and ref.line_start <= last.line_end + 2:
+            merged[-1] = last.model_copy(update={"line_end": max(last.line_end, ref.line_end)})
+        else:
+            merged.append(ref)
+    return merged
+
+
+def path_markdown(path: StudyPath) -> str:
+    """The path as a markdown checklist, one item a step, grouped by stage, linking each step to its passages."""
+    from kg.paths import READING_ASSUMPTION
+
+    goals = ", ".join(g["concept"] for g in path.goals) or "nothing found"
+    lines = [f"# Study path to {goals}", ""]
+    lines += [f"- {unknown_goal_text(miss)}" for miss in path.unknown_goals]
+    if path.known:
+        shown = ", ".join(path.known[:12]) + (f" and {len(path.known) - 12} more" if len(path.known) > 12 else "")
+        lines.append(f"- Already known, skipped: {shown}")
+    total = sum(s.minutes for s in path.steps)
+    lines.append(f"- {len(path.steps)} steps, about {total:g} min of reading ({READING_ASSUMPTION})")
+    stage = ""
+    for step in path.steps:  # in path order: a stage heading repeats rather than reorder the steps
+        if step.stage != stage:
+            stage = step.stage
+            lines += ["", f"## {stage.capitalize()}", ""]
+        aliases = f" ({', '.join(step.aliases[:3])})" if step.aliases else ""
+        links = " · ".join(source_link(ref) for ref in merge_sources(step.sources)) or "no passage in the notes"
+        lines.append(f"- [ ] **{step.concept}**{aliases} — {step.reason} — ~{step.minutes:g} min — {links}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _print_path_text(path: StudyPath) -> None:
+    from rich.markup import escape
+
+    from kg.paths import READING_ASSUMPTION
+
+    for miss in path.unknown_goals:
+        console.print(f"[yellow]{escape(unknown_goal_text(miss))}[/]", highlight=False)
+    if not path.steps:
+        return
+    console.print(f"[bold]Study path to {escape(', '.join(g['concept'] for g in path.goals))}[/]: {len(path.steps)} "
+                  f"steps, about {sum(s.minutes for s in path.steps):g} min of reading; {len(path.known)} known "
+                  "concepts skipped.", highlight=False)
+    stage = ""
+    for n, step in enumerate(path.steps, 1):
+        if step.stage != stage:
+            stage = step.stage
+            console.print(f"\n[bold underline]{stage}[/]")
+        aliases = f" ({escape(', '.join(step.aliases[:2]))})" if step.aliases else ""
+        console.print(f"{n:>3}. [bold]{escape(step.concept)}[/]{aliases} — {step.minutes:g} min", highlight=False)
+        console.print(f"     why: {escape(step.reason)}", highlight=False)
+        for ref in step.sources:
+            heading = f" § {ref.heading_path[-1]}" if ref.heading_path else ""
+            console.print(f"     read: {escape(ref.source)}:{ref.line_start}-{ref.line_end}{escape(heading)}",
+                          highlight=False)
+    console.print(f"\n[dim]Reading time assumes {READING_ASSUMPTION}.[/]", highlight=False)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def path_cmd(goals: Annotated[list[str] | None, typer.Argument(
+                 help="Concepts to learn, by any name (default: your profile's goals).")] = None,
+             known: KnownOpt = None, not_known: NotKnownOpt = None, fmt: FormatOpt = "text",
+             workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Plan what to read, in what order and why, to learn GOAL from what you already know."""
+    from kg.paths import plan_path
+    from kg.profile import load_profile
+
+    if fmt not in ("text", "markdown"):
+        raise InputError(f"Unknown --format '{fmt}': use 'text' or 'markdown' (or --json).")
+    service = _service(config, workspace)
+    profile = load_profile(service.workspace)
+    goal_names = split_names(goals) or profile.goals
+    if not goal_names:
+        raise InputError("Name a goal (`studygraph path LoRA`) or save one (`studygraph profile goal LoRA`).")
+    if known is None and not_known is None:
+        known_names, not_known_names = profile.known, profile.not_known
+    else:
+        known_names, not_known_names = split_names(known), split_names(not_known)
+        _warn_unresolved(service, known_names + not_known_names, "known concept")
+    path = plan_path(service.graph, service.resolver, service.chunks, goal_names, known_names, not_known_names)
+    if as_json:
+        print_json(path)
+    elif fmt == "markdown":
+        console.print(path_markdown(path), markup=False, highlight=False, soft_wrap=True, end="")
+    else:
+        _print_path_text(path)
+    if not path.goals and not as_json:
+        raise typer.Exit(InputError.exit_code)
+
+
+def next_cmd(goals: Annotated[list[str] | None, typer.Option(
+                 "--goal", help="Goals to aim at (default: your profile's goals), comma-separated.")] = None,
+             limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many to show.")] = 10,
+             workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """What to learn next: concepts whose prerequisites you know, ranked by how many of your goals they unlock."""
+    from kg.paths import next_frontier, resolve_concepts
+    from kg.profile import load_profile
+
+    service = _service(config, workspace)
+    profile = load_profile(service.workspace)
+    goal_names = split_names(goals) or profile.goals
+    found_goals, _ = resolve_concepts(service.resolver, goal_names)
+    known_ids, _ = resolve_concepts(service.resolver, profile.known)
+    not_known_ids, _ = resolve_concepts(service.resolver, profile.not_known)
+    items = next_frontier(service.graph, [c for _, c in known_ids], [c for _, c in found_goals], limit=limit,
+                          not_known_ids=[c for _, c in not_known_ids])
+    if as_json:
+        print_json(items)
+        return
+    table = Table(title="Ready to learn next" + (f" (goals: {', '.join(goal_names)})" if goal_names else ""))
+    for col in ("concept", "aliases", "unlocks goals", "enables"):
+        table.add_column(col, overflow="fold")
+    for item in items:
+        table.add_row(item.concept, ", ".join(item.aliases), ", ".join(item.unlocks), str(item.enables))
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def _canonical(service: StudyService, names: list[str]) -> list[str]:
+    """Concept names for what the user typed; an unknown name stops the command with suggestions."""
+    from kg.paths import resolve_concepts
+
+    found, missing = resolve_concepts(service.resolver, split_names(names))
+    if missing:
+        problems = " ".join(unknown_goal_text(m) for m in missing)
+        raise InputError(f"{problems} Nothing was saved; see `studygraph concepts`.")
+    return list(dict.fromkeys(service.graph.concept(cid).name for _, cid in found))
+
+
+def _edit_profile(config, workspace, names: list[str], action: str, as_json: bool) -> None:
+    from kg.profile import update_profile
+
+    service = _service(config, workspace)
+    if action == "drop":
+        resolved = [service.graph.concept(c).name for _, c in _resolved(service, names)]
+        targets = split_names(names) + resolved
+    else:
+        targets = _canonical(service, names)
+    change = {"know": lambda p: p.know(targets), "unknow": lambda p: p.unknow(targets),
+              "goal": lambda p: p.add_goals(targets), "drop": lambda p: p.drop(targets)}[action]
+    profile = update_profile(service.workspace, change)
+    _show_profile(service, profile, as_json)
+
+
+def _resolved(service: StudyService, names: list[str]) -> list[tuple[str, str]]:
+    from kg.paths import resolve_concepts
+
+    return resolve_concepts(service.resolver, split_names(names))[0]
+
+
+def _show_profile(service: StudyService, profile, as_json: bool) -> None:
+    from kg.paths import known_closure
+
+    known = known_closure(service.graph, [c for _, c in _resolved(service, profile.known)],
+                          [c for _, c in _resolved(service, profile.not_known)])
+    if as_json:
+        print_json({**profile.model_dump(mode="json"), "known_with_implied": len(known)})
+        return
+    for label, names in (("known", profile.known), ("not known", profile.not_known), ("goals", profile.goals)):
+        console.print(f"[bold]{label}:[/] {', '.join(names) or '—'}", highlight=False)
+    console.print(f"{len(known)} concepts count as known (with their parts and prerequisites).", highlight=False)
+
+
+def _profile_app() -> typer.Typer:
+    profile_app = typer.Typer(name="profile", no_args_is_help=True,
+                              help="Your learner profile: what you know, what you do not, and your goals.")
+
+    def action_cmd(action: str, doc: str):
+        def run(names: NamesArg, workspace: WorkspaceOpt = None, config: ConfigOpt = None,
+                as_json: JsonOpt = False) -> None:
+            _edit_profile(config, workspace, names, action, as_json)
+
+        run.__doc__ = doc
+        run.__name__ = f"profile_{action}"
+        command(profile_app, action)(run)
+
+    action_cmd("know", "Mark concepts as known (their parts and prerequisites count as known too).")
+    action_cmd("unknow", "Mark concepts as not known, even where something you know implies them.")
+    action_cmd("goal", "Add concepts to your goals (`studygraph path` and `studygraph next` use them).")
+    action_cmd("drop", "Forget concepts everywhere in your profile (known, not known, goals).")
+
+    @command(profile_app, "show")
+    def show(workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+        """Show your profile."""
+        from kg.profile import load_profile
+
+        service = _service(config, workspace)
+        _show_profile(service, load_profile(service.workspace), as_json)
+
+    return profile_app
+
+
+def register(app: typer.Typer) -> None:
+    """Add `path`, `next` and the `profile` sub-commands to the CLI."""
+    command(app, "path")(path_cmd)
+    command(app, "next")(next_cmd)
+    app.add_typer(_profile_app(), name="profile")

@@ -1,0 +1,1 @@
+"""The Streamlit app's pages and the helpers they share (they assemble and render; logic stays in the packages)."""
