@@ -13,6 +13,13 @@ from studygraph.records import Chunk, Citation
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)、])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _EMPHASIS = re.compile(r"\*\*|__")
+_WANTS_CODE = re.compile(
+    r"代码|怎么写|实现|函数|调用|接口|命令|怎么用|如何用|用哪个|\b(code|implement\w*|function|class|api|snippet|command"
+    r"|python|numpy|pandas|pytorch|torch|sklearn|scikit-learn|tensorflow|keras|hugging\s?face|onnx|mlflow|optuna"
+    r"|how\s+do\s+i|how\s+to|define|write)\b",
+    re.IGNORECASE,
+)
+CODE_PENALTY = 0.6  # a code block answers "what is X" less well than a sentence does, unless code is asked for
 MAX_UNIT_CHARS = 320
 MAX_CODE_LINES = 14
 
@@ -141,12 +148,14 @@ def extractive_answer(
     """
     weight = idf or (lambda _t: 1.0)
     q_tokens = content_tokens(question)
+    code_factor = 1.0 if _WANTS_CODE.search(question) else CODE_PENALTY
     scored: list[tuple[float, int, Unit]] = []
     for rank, chunk in enumerate(chunks):
         heading = " ".join(chunk.heading_path)
         prior = 1.0 - 0.08 * rank  # among equally good matches, trust the ranking
         for unit in passage_units(chunk.text):
-            scored.append((score_unit(q_tokens, unit, heading, weight) * prior, rank, unit))
+            factor = prior * (code_factor if unit.kind == "code" else 1.0)
+            scored.append((score_unit(q_tokens, unit, heading, weight) * factor, rank, unit))
     if not scored:
         return "", ()
     picked = _pick(scored, max_units, per_chunk)
@@ -168,12 +177,15 @@ def _pick(scored: list[tuple[float, int, Unit]], max_units: int, per_chunk: int)
         prose = [item for item in first if item[2].kind not in ("code",)] or first
         return prose[:max_units]
     ranked = sorted(scored, key=lambda item: (-item[0], item[1], item[2].position))
-    picked: list[tuple[float, int, Unit]] = []
-    per: dict[int, int] = {}
+    # The retrieval ranking weighs meaning as well as words: the top passage always gets its best unit quoted.
+    top_rank = min(rank for _, rank, _ in scored)
+    lead = next(item for item in ranked if item[1] == top_rank)
+    picked: list[tuple[float, int, Unit]] = [lead]
+    per: dict[int, int] = {top_rank: 1}
     for item in ranked:
         if item[0] < best * 0.5 or len(picked) >= max_units:
             break
-        if per.get(item[1], 0) >= per_chunk:
+        if item is lead or per.get(item[1], 0) >= per_chunk:
             continue
         per[item[1]] = per.get(item[1], 0) + 1
         picked.append(item)

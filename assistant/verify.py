@@ -29,6 +29,7 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 _MIN_FEATURES = 2
+_MIN_NEW_FEATURES = 2
 
 
 def looks_like_injection(text: str) -> bool:
@@ -86,10 +87,15 @@ def drop_invalid_markers(text: str, n_sources: int) -> str:
     return re.sub(r"[ \t]+\n", "\n", cleaned).strip()
 
 
+def _loop_key(sentence: str) -> str:
+    """A sentence without markers, numbering and punctuation: '[3] 训练参数' and '[4] 训练参数' are the same line."""
+    return re.sub(r"[\W\d_]+", "", strip_markers(sentence))
+
+
 def is_repetitive(text: str) -> bool:
     """A repetition loop: a sentence said three times, or text that compresses far better than prose does."""
-    sentences = [strip_markers(s) for s in split_sentences(text)]
-    counts = Counter(s for s in sentences if len(s) >= 4)
+    sentences = [_loop_key(s) for s in split_sentences(text)]
+    counts = Counter(s for s in sentences if len(s) >= 2)
     if counts and counts.most_common(1)[0][1] >= 3:
         return True
     raw = text.encode("utf-8")
@@ -99,6 +105,10 @@ def is_repetitive(text: str) -> bool:
 
 
 def has_tail_loop(text: str, min_period: int = 2, max_period: int = 80, repeats: int = 4) -> bool:
+    """The text ends with the same piece said `repeats` times, or with a line said three times (numbering aside)."""
+    lines = [_loop_key(line) for line in text.splitlines()[-4:-1]]  # complete lines only
+    if len(lines) == 3 and lines[0] and lines.count(lines[0]) == 3:
+        return True
     tail = text[-max_period * repeats:]
     for period in range(min_period, min(max_period, len(tail) // repeats) + 1):
         unit = tail[-period:]
@@ -124,6 +134,12 @@ def copies_prompt(answer: str, prompt: Prompt) -> bool:
 def _shingles(text: str, size: int = 8) -> set[str]:
     squashed = re.sub(r"\s+", " ", text).strip()
     return {squashed[i : i + size] for i in range(max(0, len(squashed) - size + 1))}
+
+
+def adds_nothing(answer: str, question: str) -> bool:
+    """An answer whose words are all the question's own ("[1] 贝叶斯定理" to a question about 贝叶斯定理)."""
+    new = features(answer) - features(question)
+    return len(new) < _MIN_NEW_FEATURES
 
 
 def wrong_language(answer: str, language: str) -> bool:
@@ -177,19 +193,21 @@ def citation_for(n: int, chunk: Chunk, supported: bool = True) -> Citation:
                     line_start=chunk.line_start, line_end=chunk.line_end, text=chunk.text, supported=supported)
 
 
-def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_THRESHOLD) -> Verification:
+def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_THRESHOLD,
+                  question: str = "") -> Verification:
     """Check a generated answer; `degenerate` says why it cannot be shown (then an extractive answer is used).
 
     Args:
         raw: the model's text, as generated.
         prompt: the prompt it answered, whose sources its `[n]` markers refer to.
         threshold: least support score of a cited sentence.
+        question: the question, to reject answers that only repeat it.
 
     Returns:
         The repaired text, per-sentence checks, the citations (with `supported`), and any degeneracy reason.
     """
     text = drop_invalid_markers(raw.strip(), len(prompt.sources))
-    reason = _degenerate_reason(raw, text, prompt)
+    reason = _degenerate_reason(raw, text, prompt, question)
     if reason == "refusal":
         return Verification(text, (), (), (), None, refused=True)
     checks = check_sentences(text, prompt, threshold) if reason is None else []
@@ -206,7 +224,7 @@ def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_T
     return Verification(text, tuple(checks), citations, unsupported, reason)
 
 
-def _degenerate_reason(raw: str, text: str, prompt: Prompt) -> str | None:
+def _degenerate_reason(raw: str, text: str, prompt: Prompt, question: str) -> str | None:
     if not strip_markers(text):
         return "empty"
     if is_refusal(text):
@@ -217,4 +235,6 @@ def _degenerate_reason(raw: str, text: str, prompt: Prompt) -> str | None:
         return "copies the prompt"
     if wrong_language(text, prompt.language):
         return "wrong language"
+    if question and adds_nothing(text, question):
+        return "adds nothing to the question"
     return None

@@ -18,7 +18,7 @@ from ingest.occurrences import (
     shorter_name,
 )
 from ingest.termfilter import COMMON_MENTION_WORDS, looks_like_concept
-from kg.glossary import Glossary
+from kg.glossary import Glossary, GlossaryEntry
 from kg.matcher import TermMatcher
 from kg.names import clean_display, is_abbreviation, normalize_name
 from studygraph.records import Chunk, Concept, Section, content_id
@@ -219,37 +219,49 @@ def extract_concepts(sections: Sequence[Section], chunks: Sequence[Chunk], gloss
     result = ConceptSet(scan, {}, occurrences, [""] * len(occurrences), {}, {})
     key_to_id: dict[str, str] = {}
     positions: dict[str, tuple[int, int]] = {}
-    for indexes in _group(occurrences):
+    for indexes in sorted(_group(occurrences), key=lambda g: min(_position(occurrences[i], scan, sources) for i in g)):
         group = [occurrences[i] for i in indexes]
         home = _home(indexes, occurrences, scan, sources)
         entry = next((o.entry for o in sorted(group, key=lambda o: KIND_RANK[o.kind]) if o.entry), None)
-        display = _display(occurrences[home], group, glossary)
-        concept_id = content_id(entry.key if entry else normalize_name(display))
+        concept = _concept_record(occurrences[home], group, entry, scan, glossary, taken=result.concepts)
         for i in indexes:
-            result.concept_of[i] = concept_id
-            for key in occurrences[i].keys():
-                key_to_id[key] = concept_id
-            result.by_term.setdefault((occurrences[i].section_id, occurrences[i].term), [])
+            result.concept_of[i] = concept.id
+            key_to_id.update(dict.fromkeys(occurrences[i].keys(), concept.id))
             if occurrences[i].kind != "application":
-                result.by_term[(occurrences[i].section_id, occurrences[i].term)].append(concept_id)
-        result.home[concept_id] = home
+                result.by_term.setdefault((occurrences[i].section_id, occurrences[i].term), []).append(concept.id)
+        result.home[concept.id] = home
         if entry is not None:
-            result.entry_of[concept_id] = entry.key
-        positions[concept_id] = min(_position(o, scan, sources) for o in group)
-        defining = [c for o in group if o.kind in ("heading", "bold", "cell", "item") for c in _defining_chunks(o, scan)]
-        result.concepts[concept_id] = Concept(
-            id=concept_id, name=display, aliases=_aliases(display, group),
-            chapter=_chapter(occurrences[home].section_id, scan),
-            sections=tuple(dict.fromkeys(o.section_id for o in group if o.kind in ("heading", "bold", "cell", "item"))),
-            chunks=tuple(dict.fromkeys(defining or _defining_chunks(occurrences[home], scan))),
-            sources=tuple(sorted({scan.by_id[o.section_id].section.source for o in group})),
-        )
-    result.by_term = {k: list(dict.fromkeys(v)) for k, v in result.by_term.items() if v}
+            result.entry_of[concept.id] = entry.key
+        positions[concept.id] = min(_position(o, scan, sources) for o in group)
+        result.concepts[concept.id] = concept
+    result.by_term = {k: list(dict.fromkeys(v)) for k, v in result.by_term.items()}
     for section_id, owner, key, chunk_id, exact in raw_links:
         if key in key_to_id:
             result.applications.append(ApplicationLink(section_id, owner, key_to_id[key], chunk_id, exact))
     _finish(result, positions)
     return result
+
+
+_DEFINING = ("heading", "bold", "cell", "item")
+
+
+def _concept_record(home: Occurrence, group: list[Occurrence], entry: GlossaryEntry | None, scan: NoteScan,
+                    glossary: Glossary, taken: dict[str, Concept]) -> Concept:
+    """One concept from the occurrences that name it; its id comes from its canonical name."""
+    display = _display(home, group, glossary)
+    canonical = entry.key if entry else normalize_name(display)
+    concept_id, n = content_id(canonical), 1
+    while concept_id in taken:  # two groups with one canonical name cannot happen, but ids must stay unique
+        n += 1
+        concept_id = content_id(canonical, str(n))
+    defining = [c for o in group if o.kind in _DEFINING for c in _defining_chunks(o, scan)]
+    return Concept(
+        id=concept_id, name=display, aliases=_aliases(display, group),
+        chapter=_chapter(home.section_id, scan),
+        sections=tuple(dict.fromkeys(o.section_id for o in group if o.kind in _DEFINING)),
+        chunks=tuple(dict.fromkeys(defining or _defining_chunks(home, scan))),
+        sources=tuple(sorted({scan.by_id[o.section_id].section.source for o in group})),
+    )
 
 
 def _without_fences(text: str) -> str:

@@ -36,6 +36,8 @@ def build_graph(sections: Sequence[Section], chunks: Sequence[Chunk],
     Returns:
         The graph, with an acyclic prerequisite subgraph (broken cycles recorded), importance and communities.
     """
+    if settings.llm_confirm_edges:
+        log.warning("graph.llm_confirm_edges is not implemented yet; edges are kept as the rules found them.")
     concept_set = extract_concepts(sections, chunks, glossary)
     edges = extract_edges(concept_set, glossary, embed, settings)
     graph = ConceptGraph(concept_set.concepts.values(), edges)

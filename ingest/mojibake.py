@@ -23,15 +23,73 @@ LOST_BYTES: dict[str, bytes] = {
 # Frequency-like priors (same scale as jieba's dictionary counts, total ~6e7) for characters that jieba's
 # dictionary does not hold: common CJK and general punctuation, symbols and emoji of study notes.
 _PUNCTUATION_PRIOR: dict[str, float] = {
-    "，": 500_000, "。": 400_000, "、": 150_000, "：": 120_000, "“": 100_000, "”": 100_000,
-    "（": 80_000, "）": 80_000, "！": 50_000, "？": 50_000, "；": 40_000, "《": 30_000, "》": 30_000,
-    "…": 20_000, "—": 20_000, "‘": 10_000, "’": 10_000, "·": 10_000, "【": 10_000, "】": 10_000,
-    "「": 5_000, "」": 5_000, "『": 2_000, "』": 2_000, "〈": 1_000, "〉": 1_000, "～": 2_000,
-    "→": 5_000, "←": 2_000, "↑": 1_000, "↓": 1_000, "⇒": 500, "×": 1_000, "÷": 200, "√": 500,
-    "≈": 500, "≤": 500, "≥": 500, "≠": 300, "±": 300, "∈": 300, "∑": 200, "∞": 200, "°": 500,
-    "•": 3_000, "●": 1_000, "○": 500, "■": 500, "□": 500, "▶": 300, "★": 1_000, "☆": 500,
-    "─": 2_000, "│": 1_000, "├": 1_000, "└": 1_000, "┌": 500, "┐": 500, "┘": 500, "┬": 300,
-    "┴": 300, "┼": 300, "\u00a0": 1_000, "\u3000": 2_000, "\ufe0f": 5_000, "\u200d": 100, "\u200b": 100,
+    "，": 500_000,
+    "。": 400_000,
+    "、": 150_000,
+    "：": 120_000,
+    "“": 100_000,
+    "”": 100_000,
+    "（": 80_000,
+    "）": 80_000,
+    "！": 50_000,
+    "？": 50_000,
+    "；": 40_000,
+    "《": 30_000,
+    "》": 30_000,
+    "…": 20_000,
+    "—": 20_000,
+    "‘": 10_000,
+    "’": 10_000,
+    "·": 10_000,
+    "【": 10_000,
+    "】": 10_000,
+    "「": 5_000,
+    "」": 5_000,
+    "『": 2_000,
+    "』": 2_000,
+    "〈": 1_000,
+    "〉": 1_000,
+    "～": 2_000,
+    "→": 5_000,
+    "←": 2_000,
+    "↑": 1_000,
+    "↓": 1_000,
+    "⇒": 500,
+    "×": 1_000,
+    "÷": 200,
+    "√": 500,
+    "≈": 500,
+    "≤": 500,
+    "≥": 500,
+    "≠": 300,
+    "±": 300,
+    "∈": 300,
+    "∑": 200,
+    "∞": 200,
+    "°": 500,
+    "•": 3_000,
+    "●": 1_000,
+    "○": 500,
+    "■": 500,
+    "□": 500,
+    "▶": 300,
+    "★": 1_000,
+    "☆": 500,
+    "─": 2_000,
+    "│": 1_000,
+    "├": 1_000,
+    "└": 1_000,
+    "┌": 500,
+    "┐": 500,
+    "┘": 500,
+    "┬": 300,
+    "┴": 300,
+    "┼": 300,
+    "\u00a0": 1_000,
+    "\u3000": 2_000,
+    "\ufe0f": 5_000,
+    "\u200d": 100,
+    "\u200b": 100,
 }
 _EMOJI_PRIOR = 3_000.0
 _COMMON_EMOJI = frozenset(
@@ -41,8 +99,14 @@ _COMMON_EMOJI = frozenset(
 # Code point ranges that a damaged character of a note is almost never: CJK extensions, historic
 # scripts, mathematical alphanumerics, game tiles, alchemical and legacy computing symbols.
 _RARE_RANGES = (
-    (0x3400, 0x4DBF), (0x10000, 0x1D3FF), (0x1D400, 0x1D7FF), (0x1E000, 0x1EFFF),
-    (0x1F000, 0x1F0FF), (0x1F700, 0x1F7FF), (0x1FB00, 0x1FBFF), (0x20000, 0x3FFFF),
+    (0x3400, 0x4DBF),
+    (0x10000, 0x1D3FF),
+    (0x1D400, 0x1D7FF),
+    (0x1E000, 0x1EFFF),
+    (0x1F000, 0x1F0FF),
+    (0x1F700, 0x1F7FF),
+    (0x1FB00, 0x1FBFF),
+    (0x20000, 0x3FFFF),
 )
 
 
@@ -60,7 +124,7 @@ class _Parse:
         sequences = complete + truncated
         return (
             truncated > 0
-            and complete >= max(3, 2 * truncated)
+            and complete >= max(3, truncated)
             and self.stats["stray"] <= 0.02 * sequences
             and self.stats["foreign"] <= complete
         )
@@ -282,7 +346,8 @@ def restore_lossy_mojibake(text: str) -> tuple[str, str | None]:
     restored = _restore(parse)
     damaged = parse.stats["truncated"]
     logger.info("lossy %s mojibake: %d damaged characters restored", parse.codepage, damaged)
-    return restored, f"lossy {parse.codepage} mojibake restored: {damaged} characters"
+    plural = "" if damaged == 1 else "s"
+    return restored, f"lossy {parse.codepage} mojibake restored: {damaged} character{plural}"
 
 
 def fix_ordinary_mojibake(text: str) -> tuple[str, int]:

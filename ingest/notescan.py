@@ -64,6 +64,7 @@ class TermOcc:
     parent: int | None = None  # index of the term it belongs to in the same section; None: the section's heading
     label: LabelKind | None = None
     dropped: bool = False  # an item of a list that turned out to hold sentences, not names
+    inline: bool = False  # bold inside a sentence, without an alias after it: emphasis unless a known name
 
 
 @dataclass
@@ -272,7 +273,10 @@ def _prose_line(scan: SectionScan, line: NoteLine, state: _State) -> None:
     state.label = None
     for match in _BOLD_ANY.finditer(line.text):
         if looks_like_concept(match.group(1)) and label_kind(match.group(1)) is None:
-            _add(scan, line, match.group(1), "bold", "concept", state.owner)
+            index = _add(scan, line, match.group(1), "bold", "concept", state.owner)
+            paired = re.match(r"\s*(?:\*\*)?\s*[（(]", line.text[match.end():])
+            if index is not None and not paired:
+                scan.terms[index].inline = True
 
 
 def _inline_items(scan: SectionScan, line: NoteLine, rest: str, kind: LabelKind, owner: int | None) -> None:
@@ -312,6 +316,8 @@ def _item_line(scan: SectionScan, line: NoteLine, state: _State) -> None:
     parent = next((state.items[d] for d in sorted(state.items, reverse=True) if d < depth), state.owner)
     for d in [d for d in state.items if d >= depth]:
         del state.items[d]
+    if state.label in ("properties", "examples"):
+        return  # "**特点**：- **快**：..." and "**参数**：- **x** (Tensor)" describe, they name no concepts
     lead = _BOLD_LEAD.match(body)
     colon = _COLON.match(clean_display(body)) if not lead and "://" not in body else None
     if lead or colon:
@@ -323,8 +329,8 @@ def _item_line(scan: SectionScan, line: NoteLine, state: _State) -> None:
                 state.items[depth] = index
                 _inline_examples(scan, line, rest, index)
         return
-    if state.label in ("properties", "examples") or _TOC_LINK.match(body):
-        return  # property lists name no concepts; a table of contents is a curriculum, not concepts
+    if _TOC_LINK.match(body):
+        return  # a table of contents is a curriculum, not concepts
     role: TermRole = "application" if state.label == "applications" else "concept"
     index = _add(scan, line, body, "item", role, parent, state.label)
     if index is not None:

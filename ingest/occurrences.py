@@ -147,6 +147,8 @@ def collect_occurrences(scan: NoteScan, glossary: Glossary) -> list[Occurrence]:
         if section_scan.role in ("skip", "curriculum"):
             continue
         for index, term in enumerate(section_scan.terms):
+            if term.inline and glossary.find(split_alias(term.text).name) is None:
+                continue  # "**输入信息**" in a sentence is emphasis; "**hinge loss**" is a known name
             if not term.dropped and term.role == "concept":
                 found.extend(term_occurrences(section_scan, index, term, glossary))
         found.extend(pair_occurrences(section_scan, glossary))

@@ -32,7 +32,8 @@ LIST_LABELS: dict[LabelKind, frozenset[str]] = {
         "定义|公式|核心思想|基本思想|主要思想|思想|问题|挑战|难点|总结|小结|备注|说明|提示|注意|要点|关键点|"
         "pros|cons|advantages|disadvantages|properties|features|notes|note|steps|limitations|drawbacks|"
         "benefits|definition|intuition|idea|summary|tip|tips|caveats|warning|remark|remarks|problem|problems|"
-        "architecture|formula|motivation|goal|goals"
+        "architecture|formula|motivation|goal|goals|核心参数解析|参数解析|参数说明|参数|返回值|返回|"
+        "parameters|params|arguments|args|returns|return value|attributes|输入参数|输出"
     ),
     "examples": _keys("例子|示例|例如|比如|举例|实例|e.g|eg|example|examples|for example|such as"),
 }
@@ -60,7 +61,8 @@ GENERIC_HEADINGS = _keys(
     "practical considerations|advantages|disadvantages|pros and cons|applications|tldr|tl;dr|提出背景|实例效果|"
     "实例演示|应用示例|解释|算法概述|算法流程|相关问题|意义|区别|联系与区别|数学推导|推导|公式推导|计算过程|"
     "实现代码|效果|实验结果|实验|结果|参考|motivation and overview|additional notes|results|experiments|"
-    "generated samples|case study|case studies|further reading|additional resources|notes|tips and tricks"
+    "generated samples|case study|case studies|further reading|additional resources|notes|tips and tricks|综述|"
+    "概览|总览|导言|引子|小节|本章小结|本节小结"
 )
 # A document title (a note's single H1 such as "我的AI知识体系") names no concept.
 TITLE_WORDS = re.compile(r"笔记|知识体系|知识整理|学习记录|我的|合集|大全|汇总|cheat ?sheet|handbook|notes$|study guide",
@@ -78,7 +80,7 @@ _LEADING_VERBS = re.compile(
     r"consider |think |be |work |document |maximize |choose |choosing |pick |picking |build |building |"
     r"install |installing |initialize |perform |performing |put |putting |generate |generating |preprocess |"
     r"refining |showcasing |working |welcome |overview of |intro to |advice |our |your |my |here |there |"
-    r"图\s*\d|表\s*\d|fig(?:ure)?\.?\s*\d|table\s*\d|eq\.?\s*\d|公式\s*\d)",
+    r"如图|如表|见图|见表|如下|如上|图\s*\d|表\s*\d|fig(?:ure)?\.?\s*\d|table\s*\d|eq\.?\s*\d|公式\s*\d)",
     re.IGNORECASE,
 )
 _FORBIDDEN = re.compile(r"[。！？!?；;，,：:=$\\^{}<>|\"“”]|https?:|www\.|\.(md|py|png|jpg|html)\b|\.\.\.")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,28 +11,24 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
 from kg.graph import ConceptGraph
-from studygraph.records import Chunk, Concept, Edge, SourceRef, StudyPath, StudyStep
+from kg.reading import READING_ASSUMPTION, concept_sources, reading_minutes, source_ref
+from studygraph.records import Chunk, Concept, Edge, StudyPath, StudyStep
 
 if TYPE_CHECKING:
     from kg.resolve import ConceptResolver
 
 log = logging.getLogger(__name__)
+__all__ = ["READING_ASSUMPTION", "FrontierItem", "build_plan", "known_closure", "next_frontier", "plan_path",
+           "reading_minutes", "resolve_concepts"]
 
 # Edge types read as "learn the source before the target" (a tool used in X is useful before X).
 DEPENDENCY_TYPES = ("prerequisite", "used_in")
-# Reading-speed assumption behind StudyStep.minutes.
-CJK_CHARS_PER_MINUTE = 300
-ENGLISH_WORDS_PER_MINUTE = 200
-READING_ASSUMPTION = (f"~{CJK_CHARS_PER_MINUTE} CJK characters or ~{ENGLISH_WORDS_PER_MINUTE} English words "
-                      "a minute, rounded up to half minutes")
 # A goal inherits the prerequisites of the wholes it sits in, this many part_of levels up, stopping at chapters.
 CONTEXT_LEVELS = 3
 # A whole with more parts than this is an area (a chapter, the notes' root), never a source of context.
 AREA_PARTS = 40
 STAGES = ("foundations", "core", "goal")
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’\-_.][A-Za-z0-9]+)*")
 # Which link explains a step best, when a concept comes before several others.
 _KIND_RANK = {"goal": 0, "prerequisite": 1, "part": 2, "used_in": 3, "context": 4}
 
@@ -102,8 +96,8 @@ def dependencies_of(graph: ConceptGraph, concept_id: str) -> list[Edge]:
 def known_closure(graph: ConceptGraph, known_ids: Iterable[str], not_known_ids: Iterable[str] = ()) -> set[str]:
     """Everything a learner knows, given what they say they know.
 
-    Knowing a concept covers its parts (transitively) and what it depends on (transitively); parts of a
-    dependency are not implied. A concept marked not known, and its parts, are excluded unless named as known.
+    Knowing a concept covers its parts (transitively), its prerequisites (transitively) and the tools used in
+    those; parts of a prerequisite are not implied. A concept marked not known, and its parts, are excluded unless named as known.
     """
     explicit = {c for c in known_ids if c in graph}
     not_known = {c for c in not_known_ids if c in graph}
@@ -113,7 +107,8 @@ def known_closure(graph: ConceptGraph, known_ids: Iterable[str], not_known_ids: 
         blocked |= graph.parts_of(concept_id, transitive=True)
     blocked -= explicit
     with_parts = _reach(explicit, lambda c: (e.source for e in graph.in_edges(c, "part_of")), blocked)
-    return _reach(with_parts, lambda c: (e.source for e in dependencies_of(graph, c)), blocked)
+    learned = _reach(with_parts, lambda c: (e.source for e in graph.in_edges(c, "prerequisite")), blocked)
+    return learned | ({e.source for c in learned for e in graph.in_edges(c, "used_in")} - blocked)
 
 
 def _reach(start: set[str], step: Any, blocked: set[str]) -> set[str]:
@@ -168,47 +163,62 @@ def _add(dag: nx.DiGraph, source: str, target: str, link: _Link) -> None:
 
 
 def build_plan(graph: ConceptGraph, goal_ids: Sequence[str], known: set[str]) -> _Plan:
-    """What to learn for the goals: goals, their unknown parts, and every unknown dependency upstream.
+    """What to learn for the goals: goals, their unknown parts, and every unknown prerequisite upstream.
 
-    Dependencies are followed upstream only, and never through a known concept. Parts are expanded for the
-    goals alone (a goal that is a chapter means its sections); the wholes around a goal hand down only their
-    own dependencies, so a path never wanders into a whole's other parts.
+    Dependencies are followed upstream only, and never through a known concept. The tools used in a concept
+    on the path join it with their prerequisites, but not with the tools used in them (no chains of tools).
+    Parts are expanded for the goals alone; the wholes around a goal hand down only their own dependencies,
+    so a path never wanders into a whole's other parts.
     """
     plan = _Plan(goals=list(dict.fromkeys(g for g in goal_ids if g in graph)))
     plan.dag.add_nodes_from(plan.goals)
-    queue = list(plan.goals)
+    queue: list = list(plan.goals)
     for goal in plan.goals:
-        # A part that builds on its own whole (自注意力 inside 注意力机制) comes after the goal: not on the way to it.
-        later = graph.parts_of(goal, transitive=True) & _builds_on(graph, goal)
-        later = later.union(*(graph.parts_of(p, transitive=True) for p in later))
-        parts = graph.parts_of(goal, transitive=True) - known - later
-        plan.parts |= parts
-        for part in sorted(parts):
-            for edge in graph.out_edges(part, "part_of"):
-                if edge.target == goal or edge.target in parts:
-                    _add(plan.dag, part, edge.target, _Link("part", edge))
-            if not plan.dag.has_node(part) or not plan.dag.out_degree(part):
-                _add(plan.dag, part, goal, _Link("part"))  # its own whole is known: it still belongs to the goal
-            queue.append(part)
+        queue += _add_goal_parts(graph, plan, goal, known)
         for whole in _wholes(graph, goal):
             for edge in dependencies_of(graph, whole):
                 if edge.source not in known and edge.source != whole:
                     _add(plan.dag, edge.source, goal, _Link("context", edge, via=whole))
-                    queue.append(edge.source)
-    done: set[str] = set()
-    while queue:
-        node = queue.pop()
-        if node in done:
-            continue
-        done.add(node)
+                    queue.append((edge.source, edge.type == "used_in"))
+    _expand(graph, plan, [(node, False) for node in queue], known)
+    for node in list(plan.dag.nodes):  # order every pair on the path, however each one came in
         for edge in dependencies_of(graph, node):
-            if edge.source not in known:
+            if edge.source in plan.dag and not plan.dag.has_edge(edge.source, node):
                 _add(plan.dag, edge.source, node, _Link(edge.type, edge))
-                queue.append(edge.source)
     _break_cycles(plan.dag)
     on_the_way = set(plan.goals).union(*(nx.ancestors(plan.dag, g) for g in plan.goals))
     plan.dag.remove_nodes_from([n for n in list(plan.dag.nodes) if n not in on_the_way])
     return plan
+
+
+def _expand(graph: ConceptGraph, plan: _Plan, queue: list[tuple[str, bool]], known: set[str]) -> None:
+    """Add the unknown dependencies upstream of the queued concepts; a tool brings its prerequisites, not its tools."""
+    expanded: dict[str, bool] = {}
+    while queue:
+        node, as_tool = queue.pop()
+        if node in expanded and (expanded[node] is False or as_tool):
+            continue
+        expanded[node] = as_tool
+        for edge in dependencies_of(graph, node):
+            if edge.source not in known and not (as_tool and edge.type == "used_in"):
+                _add(plan.dag, edge.source, node, _Link(edge.type, edge))
+                queue.append((edge.source, edge.type == "used_in"))
+
+
+def _add_goal_parts(graph: ConceptGraph, plan: _Plan, goal: str, known: set[str]) -> list[str]:
+    """Link the goal's unknown parts into the plan (learning a whole means learning its parts); returns them."""
+    # A part that builds on its own whole (自注意力 inside 注意力机制) comes after the goal: not on the way to it.
+    later = graph.parts_of(goal, transitive=True) & _builds_on(graph, goal)
+    later = later.union(*(graph.parts_of(p, transitive=True) for p in later))
+    parts = graph.parts_of(goal, transitive=True) - known - later
+    plan.parts |= parts
+    for part in sorted(parts):
+        for edge in graph.out_edges(part, "part_of"):
+            if edge.target == goal or edge.target in parts:
+                _add(plan.dag, part, edge.target, _Link("part", edge))
+        if not plan.dag.has_node(part) or not plan.dag.out_degree(part):
+            _add(plan.dag, part, goal, _Link("part"))  # its own whole is known: it still belongs to the goal
+    return sorted(parts)
 
 
 def _builds_on(graph: ConceptGraph, concept_id: str) -> set[str]:
@@ -251,29 +261,6 @@ def _ordered(graph: ConceptGraph, plan: _Plan) -> list[str]:
 
 
 # --------------------------------------------------------------------------- steps
-
-
-def reading_minutes(texts: Iterable[str]) -> float:
-    """Estimated reading time of passages (see READING_ASSUMPTION); 0 when there is nothing to read."""
-    cjk = words = 0
-    for text in texts:
-        cjk += len(_CJK.findall(text))
-        words += len(_WORD.findall(text))
-    if not cjk and not words:
-        return 0.0
-    return max(0.5, math.ceil((cjk / CJK_CHARS_PER_MINUTE + words / ENGLISH_WORDS_PER_MINUTE) * 2) / 2)
-
-
-def concept_sources(concept: Concept, chunks: Mapping[str, Chunk]) -> list[Chunk]:
-    """The passages to read for a concept: those that define it, else the first two that mention it."""
-    found = [chunks[c] for c in concept.chunks if c in chunks]
-    if not found:
-        found = [chunks[c] for c in concept.mentions if c in chunks][:2]
-    return sorted(dict.fromkeys(found), key=lambda c: (c.source, c.line_start, c.id))
-
-
-def source_ref(chunk: Chunk) -> SourceRef:
-    return SourceRef(chunk_id=chunk.id, **chunk.model_dump(include={"source", "heading_path", "line_start", "line_end"}))
 
 
 def _evidence_text(edge: Edge | None, chunks: Mapping[str, Chunk]) -> str:
@@ -362,7 +349,7 @@ def plan_path(graph: ConceptGraph, resolver: ConceptResolver, chunks: Mapping[st
     not_known_found, not_known_missing = resolve_concepts(resolver, not_known)
     for miss in known_missing + not_known_missing:
         log.info("study path: '%s' matches no concept (did you mean %s?)", miss["query"],
-                    ", ".join(miss["suggestions"][:3]) or "nothing close")
+                 ", ".join(miss["suggestions"][:3]) or "nothing close")
     known_ids = known_closure(graph, [c for _, c in known_found], [c for _, c in not_known_found])
     goal_ids = list(dict.fromkeys(c for _, c in found))
     queries = {cid: q for q, cid in reversed(found)}

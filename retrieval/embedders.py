@@ -73,10 +73,13 @@ class SentenceTransformerEmbedder:
         if Path(self._path).is_dir():
             # A local folder needs no hub; keep transformers from trying to reach one.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
         except ImportError:
             raise ModelError("sentence-transformers is not installed: run `make install`.") from None
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would garble the CLI's own progress display
         try:
             return SentenceTransformer(self._path, device=self.settings.device)
         except Exception as exc:  # hub errors, missing files, bad configs: all mean "cannot load this model"

@@ -93,7 +93,11 @@ class EmbeddingCache:
 def _previous_cache(previous: Snapshot | None, embedder: Embedder) -> EmbeddingCache | None:
     if previous is None or not previous.has(VECTOR_IDS):
         return None
-    cache = EmbeddingCache.read(previous)
+    try:
+        cache = EmbeddingCache.read(previous)
+    except WorkspaceError as exc:  # a damaged cache costs a re-embedding, not the ingest
+        log.warning("Re-embedding everything: %s", exc)
+        return None
     if cache.embedder != embedder.name or cache.dim != embedder.dim:
         log.info("Embedding cache was built by %s/%d; re-embedding everything.", cache.embedder, cache.dim)
         return None

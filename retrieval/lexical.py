@@ -19,6 +19,8 @@ IDS_FILE = "ids.json"
 def _bm25s():  # noqa: ANN202 - the bm25s module, imported on first use
     import bm25s
 
+    # bm25s sets its logger to DEBUG on import, which would print index-building chatter through any handler.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
 
 
@@ -75,11 +77,14 @@ class LexicalIndex:
             return []
         return top_k(scores, k, self.chunk_ids)
 
-    def coverage(self, query_tokens: Sequence[str], chunk_id: str) -> float:
+    def coverage(self, query_tokens: Sequence[str], chunk_id: str, unknown: bool = True) -> float:
         """IDF-weighted share of the query's distinct tokens that a chunk contains (0..1).
 
-        Tokens the index has never seen count with the highest IDF, so a query about something absent from
-        the notes gets a low coverage even when its common words match.
+        Args:
+            query_tokens: the query's tokens.
+            chunk_id: the chunk to check.
+            unknown: count tokens the index has never seen (with the highest IDF), so that a query about
+                something absent from the notes gets a low coverage even when its common words match.
         """
         position = self._positions().get(chunk_id)
         if self.retriever is None or position is None:
@@ -89,6 +94,8 @@ class LexicalIndex:
         total = found = 0.0
         for token in dict.fromkeys(t for t in query_tokens if t):
             tid = self.retriever.vocab_dict.get(token)
+            if tid is None and not unknown:
+                continue
             postings = indices[indptr[tid]:indptr[tid + 1]] if tid is not None else indices[:0]
             idf = float(np.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5)))
             total += idf

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -81,6 +82,14 @@ def order_by(ids: Sequence[str], *rankings: Sequence[str]) -> list[str]:
     return [cid for _, cid in sorted(keyed, key=lambda pair: pair[0])]
 
 
+_NON_CONTENT_LINE = re.compile(r"^\s*(?:#{1,6}\s.*|[-*_=\s]*)$")
+
+
+def has_content(chunk: Chunk) -> bool:
+    """False for a chunk holding only headings, rules and blank lines (nothing to read or cite)."""
+    return any(ch.isalnum() for line in chunk.text.splitlines() if not _NON_CONTENT_LINE.match(line) for ch in line)
+
+
 class HybridSearcher:
     """Finds passages for queries over one workspace generation.
 
@@ -104,6 +113,9 @@ class HybridSearcher:
         self.settings = settings
         self.concept_chunks = concept_chunks
         self.expand_chunks = expand_chunks
+        # Heading-only chunks ("## 六、预训练模型") hold nothing to read: they stay indexed but are never returned.
+        self._empty = {cid for cid, chunk in chunks.items() if not has_content(chunk)}
+        self._overfetch = min(len(self._empty), 64)
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, chunks: Mapping[str, Chunk], embedder: Embedder | None,
@@ -127,13 +139,17 @@ class HybridSearcher:
             raise InputError("Dense and hybrid search need an embedder; use --mode lexical without one.")
         return self.embedder.encode_queries(list(queries))
 
+    def _returnable(self, ranking: Ranking, n: int) -> Ranking:
+        return [(cid, s) for cid, s in ranking if cid in self.chunks and cid not in self._empty][:n]
+
     def dense_ranking(self, query_vector: np.ndarray, n: int) -> Ranking:
         """Top-n (chunk id, cosine) from the vector index."""
-        return self.vectors.search(query_vector, n)[0]
+        return self._returnable(self.vectors.search(query_vector, n + self._overfetch)[0], n)
 
-    def lexical_ranking(self, query: str, n: int) -> Ranking:
+    def lexical_ranking(self, query: str, n: int, tokens: Sequence[str] | None = None) -> Ranking:
         """Top-n (chunk id, BM25 score) for the query's tokens."""
-        return self.lexical.search(tokenize(query), n)
+        found = self.lexical.search(tokenize(query) if tokens is None else tokens, n + self._overfetch)
+        return self._returnable(found, n)
 
     def _cosines(self, query_vector: np.ndarray, ids: Sequence[str], known: dict[str, float]) -> dict[str, float]:
         """Cosine of the query with each id's stored vector (reusing scores the dense ranking already has)."""
@@ -168,12 +184,12 @@ class HybridSearcher:
         return [self._hybrid_hits(q, vec, params.k) for q, vec in zip(queries, matrix, strict=True)]
 
     def _lexical_hits(self, query: str, k: int) -> list[Hit]:
-        ranking = [(cid, s) for cid, s in self.lexical_ranking(query, k) if cid in self.chunks]
+        ranking = self.lexical_ranking(query, k)
         return [Hit(rank=r, chunk=self.chunks[cid], score=s, scores={"lexical": s})
                 for r, (cid, s) in enumerate(ranking, start=1)]
 
     def _dense_hits(self, query_vector: np.ndarray, k: int) -> list[Hit]:
-        ranking = [(cid, s) for cid, s in self.dense_ranking(query_vector, k) if cid in self.chunks]
+        ranking = self.dense_ranking(query_vector, k)
         return [Hit(rank=r, chunk=self.chunks[cid], score=s, scores={"dense": s})
                 for r, (cid, s) in enumerate(ranking, start=1)]
 
@@ -181,10 +197,10 @@ class HybridSearcher:
         n = max(self.settings.candidates, k)
         tokens = tokenize(query)
         dense = self.dense_ranking(query_vector, n)
-        lexical = self.lexical.search(tokens, n)
+        lexical = self.lexical_ranking(query, n, tokens)
         dense_ids, lexical_ids = [c for c, _ in dense], [c for c, _ in lexical]
         rankings, weights = self._rankings(query, tokens, dense_ids, lexical_ids)
-        fused = [(cid, s) for cid, s in fuse_rrf(rankings, weights, self.settings.rrf_k) if cid in self.chunks][:k]
+        fused = fuse_rrf(rankings, weights, self.settings.rrf_k)[:k]
         ids = [cid for cid, _ in fused]
         cosines = self._cosines(query_vector, ids, dict(dense))
         bm25 = dict(lexical)
@@ -208,8 +224,16 @@ class HybridSearcher:
         (a ranking built on common words alone is mostly noise), scaled so half the weight counts as full."""
         if not lexical_ids:
             return 0.0
-        coverage = self.lexical.coverage(tokens, lexical_ids[0])
+        # Words the notes never use (and chance character bigrams) cannot reorder BM25's ranking: left out.
+        coverage = self.lexical.coverage(tokens, lexical_ids[0], unknown=False)
         return min(1.0, max(self.settings.lexical_floor, coverage / self.settings.lexical_full_coverage))
+
+    def vocabulary_gap(self, query: str, lexical_ids: Sequence[str]) -> float:
+        """1 - the IDF-weighted share of the query's words (words the notes never use included) that the best
+        BM25 passage holds: high when the query says things the notes say otherwise (another language, an alias)."""
+        if not lexical_ids:
+            return 1.0
+        return 1.0 - self.lexical.coverage(tokenize(query, bigrams=False), lexical_ids[0], unknown=True)
 
     def _rankings(self, query: str, tokens: Sequence[str], dense_ids: list[str],
                   lexical_ids: list[str]) -> tuple[list[list[str]], list[float]]:
@@ -218,9 +242,10 @@ class HybridSearcher:
         rankings = [dense_ids, lexical_ids]
         weights = [s.dense_weight * self.dense_factor(query), s.lexical_weight * self.lexical_factor(tokens, lexical_ids)]
         concept_ids = self._lookup("concept_chunks", query) if s.concept_boost > 0 else []
-        # Chunks defining the named concepts, ordered by how well the other rankings place them.
+        # Chunks defining the named concepts, ordered by how well the other rankings place them, weighted by
+        # the vocabulary gap: the graph's aliases matter when the notes' own words do not cover the query.
         rankings.append(order_by(concept_ids, lexical_ids, dense_ids))
-        weights.append(s.concept_boost)
+        weights.append(s.concept_boost * self.vocabulary_gap(query, lexical_ids) if concept_ids else 0.0)
         if s.graph_expansion:
             rankings.append(order_by(self._lookup("expand_chunks", query), lexical_ids, dense_ids))
             weights.append(s.expansion_weight)
@@ -232,7 +257,7 @@ class HybridSearcher:
         if lookup is None:
             return []
         try:
-            return [cid for cid in lookup(query) if cid in self.chunks]
+            return [cid for cid in lookup(query) if cid in self.chunks and cid not in self._empty]
         except (StudygraphError, ImportError) as exc:
             log.warning("Searching without %s (no usable concept graph: %s).", name.replace("_", " "), exc)
             setattr(self, name, None)

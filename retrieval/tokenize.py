@@ -93,8 +93,10 @@ def _latin_tokens(segment: str) -> list[str]:
     return tokens
 
 
-def _cjk_tokens(run: str) -> list[str]:
+def _cjk_tokens(run: str, bigrams: bool = True) -> list[str]:
     words = [t for t in _jieba().lcut_for_search(run, HMM=True) if t.strip() and t not in STOPWORDS]
+    if not bigrams:
+        return words
     # Character bigrams catch what segmentation gets wrong (带动量 -> 带动 + 量 loses 动量) and partial
     # overlaps (超参数 / 超参优化). Bigrams that are already words, or hold a function character, are skipped.
     seen = set(words)
@@ -106,19 +108,20 @@ def _cjk_tokens(run: str) -> list[str]:
     return words
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, bigrams: bool = True) -> list[str]:
     """Index/query tokens of mixed text, in reading order (repeats kept, for term frequency).
 
     CJK runs go through jieba's search mode (words and their sub-words: 神经网络 -> 神经, 网络, 神经网络);
     other text yields lowercased words, numbers and split identifiers; stopwords of both languages are dropped;
     English plurals are folded. Text is NFKC-normalized first, so full-width forms match half-width ones.
+    With `bigrams`, CJK character bigrams are added (index and query terms); without, only words.
     """
     text = unicodedata.normalize("NFKC", text)
     tokens: list[str] = []
     pos = 0
     for run in _CJK_RUN.finditer(text):
         tokens.extend(_latin_tokens(text[pos:run.start()]))
-        tokens.extend(_cjk_tokens(run.group()))
+        tokens.extend(_cjk_tokens(run.group(), bigrams))
         pos = run.end()
     tokens.extend(_latin_tokens(text[pos:]))
     return tokens

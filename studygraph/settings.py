@@ -71,7 +71,7 @@ class RetrievalSettings(_Section):
         "(the default embedder is English-first).",
     )
     lexical_full_coverage: float = Field(
-        0.5, gt=0, le=1,
+        0.3, gt=0, le=1,
         description="IDF-weighted share of query words in the best BM25 passage at which BM25 gets its full weight.",
     )
     lexical_floor: float = Field(0.2, ge=0, le=1, description="Least factor on lexical_weight, however weak the match.")
@@ -79,7 +79,7 @@ class RetrievalSettings(_Section):
     bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation (build-time).")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalization (build-time).")
     heading_repeat: int = Field(
-        1, ge=0, le=10, description="Extra copies of a chunk's heading path in its BM25 document (build-time)."
+        2, ge=0, le=10, description="Extra copies of a chunk's heading path in its BM25 document (build-time)."
     )
 
 

@@ -183,10 +183,24 @@ class Snapshot:
         except OSError:
             ok = False
         if not ok:
+            if self._superseded():
+                raise WorkspaceError(
+                    f"Workspace {self.root} was updated while it was being read (generation "
+                    f"{self.manifest.generation} is gone); run the command again to read the new one."
+                )
             raise WorkspaceError(
                 f"Workspace file {file} is missing or corrupted (its checksum differs from {self.root / MANIFEST}); "
                 f"{rebuild_hint(self.root)}."
             )
+
+    def _superseded(self) -> bool:
+        """Whether a writer has published a newer generation and removed this one (not damage)."""
+        if self.dir.is_dir():
+            return False
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            current = json.loads((self.root / MANIFEST).read_text(encoding="utf-8")).get("generation")
+            return isinstance(current, int) and current > self.manifest.generation
+        return False
 
     def read_json(self, component: str) -> Any:
         path = self.path(component)
@@ -385,6 +399,8 @@ class Transaction:
                 continue
             if number not in keep and child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
+        for stale in self.root.glob(f".{MANIFEST}.*.tmp"):  # left by a writer killed mid-commit (we hold the lock)
+            stale.unlink(missing_ok=True)
 
     def __enter__(self) -> Transaction:
         return self

@@ -187,3 +187,11 @@ def crash_child(kill_at: int, notes: str, workspace: str) -> None:
         os._exit(1)
     Path(f"{workspace}.writes").write_text(str(count))
     os._exit(0)
+
+
+def wide_console(monkeypatch: Any) -> None:
+    """Let the CLI's rich consoles print 400 columns under CliRunner, so long paths are not folded."""
+    from ui.cli_common import console, err_console
+
+    for con in (console, err_console):
+        monkeypatch.setattr(con, "_width", 400)

@@ -6,11 +6,18 @@ import itertools
 import re
 
 import pytest
+from assistant_fakes import (
+    FIXTURE_NOTES,
+    INJECTION_NOTE,
+    FakeResolver,
+    FakeService,
+    ScriptedLLM,
+    fixture_chunks,
+)
 
 from assistant.answer import AnswerParams, Assistant
 from assistant.prompts import CLOSE_TAG, OPEN_TAG
 from studygraph.errors import InputError
-from assistant_fakes import FIXTURE_NOTES, INJECTION_NOTE, FakeResolver, FakeService, ScriptedLLM, fixture_chunks
 
 LORA_Q = "LoRA是怎么微调大模型的？"
 RESOLVER = FakeResolver({"lora": ["LoRA"], "gpt": ["GPT"], "adam": ["Adam"], "attention": ["注意力机制", "attention"]})

@@ -105,7 +105,7 @@ def test_seed_related_edges_with_the_real_embedder(bundled_embedder):
     related = graph.edges("related")
     assert related and all(e.weight >= settings.related_threshold for e in related)
     per_concept = nx.Graph([(e.source, e.target) for e in related])
-    assert max(dict(per_concept.degree).values()) <= 2 * settings.related_top_k
+    assert max(dict(per_concept.degree).values()) <= 3 * settings.related_top_k  # no hubs
 
 
 @pytest.mark.slow

@@ -130,8 +130,9 @@ def test_stop_filter_holds_back_a_possible_stop_prefix():
 
 
 def test_the_assistant_answers_through_the_http_backend(tmp_path, fake_embedder):
-    from assistant.answer import AnswerParams, Assistant
     from assistant_fakes import FIXTURE_NOTES, FakeService, fixture_chunks
+
+    from assistant.answer import AnswerParams, Assistant
 
     chunks = [c for c in fixture_chunks(FIXTURE_NOTES) if c.heading_path[-1] == "3.4 LoRA"]
     with FakeOpenAIServer(reply="LoRA冻结预训练权重，只训练低秩矩阵 [1]。") as server:

@@ -104,3 +104,13 @@ def test_next_ranks_by_goals_from_the_profile(ws):
     assert items[0]["concept"] == "神经网络" and set(items[0]["unlocks"]) == {"BERT", "LoRA"}
     text = run(ws, "next", "--goal", "BERT")
     assert text.exit_code == 0 and "神经网络" in text.stdout
+
+
+def test_profile_show_works_before_any_ingest(clean_env):
+    root = clean_env / "empty"
+    save_profile(Workspace(root), Profile(goals=["LoRA"]))
+    result = CliRunner().invoke(app, ["profile", "show", "--json", "--workspace", str(root)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"known": [], "not_known": [], "goals": ["LoRA"], "known_with_implied": None}
+    know = CliRunner().invoke(app, ["profile", "know", "LoRA", "--workspace", str(root)])
+    assert know.exit_code == 3 and "studygraph ingest" in know.output

@@ -49,7 +49,7 @@ PARTS = [("math", "root"), ("linalg", "math"), ("svd", "linalg"), ("prob", "math
 PREREQS = [("linalg", "nn"), ("prob", "nn"), ("nn", "attn"), ("attn", "tf"), ("attn", "selfattn"), ("tf", "bert"), ("tf", "llama"),
            ("bert", "recsys"), ("dl", "interview"), ("math", "dl"),
            ("recsys", "pre")]  # a trap: a prerequisite of LoRA's chapter must not leak into the path to LoRA
-TOOLS = [("numpy", "nn"), ("ds", "recsys")]
+TOOLS = [("numpy", "nn"), ("ds", "numpy"), ("ds", "recsys")]
 
 
 def _chunk(concept_id: str, name: str, chapter: str, order: int, text: str) -> Chunk:
@@ -112,6 +112,21 @@ def test_path_does_not_leak_unrelated_material(fixture_graph):
     # 推荐系统 is a prerequisite of LoRA's chapter and 面试准备 of its sibling BERT: neither belongs here.
     assert not ids & {"recsys", "interview", "bert", "pre", "root", "dl", "ds", "apps", "career"}
     assert ids == {"linalg", "prob", "numpy", "nn", "attn", "tf", "lora"}
+
+
+def test_tools_join_the_path_without_chains_of_tools(fixture_graph):
+    graph, resolver, chunks = fixture_graph
+    # NumPy is used in 神经网络: it joins the path to LoRA, but the tool used in NumPy (数据结构) does not.
+    ids = _ids(plan_path(graph, resolver, chunks, ["LoRA"]))
+    assert "numpy" in ids and "ds" not in ids
+    assert _ids(plan_path(graph, resolver, chunks, ["NumPy"])) == ["ds", "numpy"]
+    # when both are on the path for their own reasons, they are still in order
+    both = _ids(plan_path(graph, resolver, chunks, ["LoRA", "数据结构"]))
+    assert both.index("ds") < both.index("numpy") < both.index("nn")
+    # a tool's own prerequisites do come along
+    graph.add_edge(Edge(source="svd", target="numpy", type="prerequisite"))
+    ids = _ids(plan_path(graph, resolver, chunks, ["LoRA"]))
+    assert ids.index("svd") < ids.index("numpy") < ids.index("nn")
 
 
 def test_step_reason_names_the_edge_and_its_evidence(fixture_graph):
@@ -215,8 +230,10 @@ def test_multiple_goals_share_prerequisites_once(fixture_graph):
 
 def test_goal_that_is_a_whole_brings_its_parts_first(fixture_graph):
     graph, resolver, chunks = fixture_graph
-    ids = _ids(plan_path(graph, resolver, chunks, ["数学基础"]))
+    path = plan_path(graph, resolver, chunks, ["数学基础"])
+    ids = _ids(path)
     assert set(ids) == {"math", "linalg", "svd", "prob"} and ids[-1] == "math"
+    assert {s.stage for s in path.steps} == {"goal"}  # learning a whole is learning its parts
     assert ids.index("svd") < ids.index("linalg")
     assert _ids(plan_path(graph, resolver, chunks, ["数学基础"], known=["线性代数"])) == ["prob", "math"]
 

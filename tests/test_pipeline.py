@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import ingest_paths, read_note_files
+from kg.graph import ConceptGraph
 from retrieval.store import read_chunks, read_sections
 from studygraph.errors import InputError, WorkspaceError
 from studygraph.records import EDGE_TYPES
@@ -65,6 +66,9 @@ def test_ingest_writes_a_complete_workspace(tmp_path: Path, notes: Path):
     assert set(report.to_json()) == {"workspace", "files", "sections", "chunks", "concepts", "edges", "seconds"}
     assert set(report.to_json()["files"]) == {"read", "unchanged", "skipped", "repaired"}
     assert set(report.edges) == set(EDGE_TYPES)
+    graph = ConceptGraph.load(snapshot.path("graph.json"))
+    assert report.concepts == len(graph) > 0 and snapshot.manifest.counts["concepts"] == len(graph)
+    assert report.edges == {t: len(graph.edges(t)) for t in EDGE_TYPES}
 
 
 def test_unchanged_notes_do_no_work(tmp_path: Path, notes: Path):
@@ -91,7 +95,8 @@ def test_editing_one_note_replaces_only_its_chunks(tmp_path: Path, notes: Path):
     assert {c.source for c in before.values() if c.id not in after} == {"04-english.md"}
     new = [c for c in after.values() if c.id not in before]
     assert len(new) == 1 and "moving averages" in new[0].text
-    assert embedder.embedded == [new[0].context_text()]
+    chunk_texts = {c.context_text() for c in after.values()}
+    assert [t for t in embedder.embedded if t in chunk_texts] == [new[0].context_text()], "only the new chunk"
 
 
 def test_deleted_note_drops_its_chunks_and_other_folders_stay(tmp_path: Path, notes: Path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from assistant_fakes import FIXTURE_NOTES, ScriptedLLM, fixture_chunks
 
 from assistant.prompts import (
     CLOSE_TAG,
@@ -15,7 +16,6 @@ from assistant.prompts import (
     fence_safe,
     fit_text,
 )
-from assistant_fakes import FIXTURE_NOTES, ScriptedLLM, fixture_chunks
 
 COUNT = ScriptedLLM(lambda p: "").count_tokens
 CHUNKS = fixture_chunks(FIXTURE_NOTES)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from assistant.service import StudyService
 from ingest.pipeline import ingest_paths
+from studygraph.errors import WorkspaceError
 from studygraph.settings import Settings
 from studygraph.workspace import Workspace
 from tests.conftest import FakeEmbedder
@@ -38,7 +39,7 @@ def test_two_ingest_processes_at_once_take_turns(tmp_path: Path):
     procs = [subprocess.Popen(argv, cwd=tmp_path, env=subprocess_env(tmp_path), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]
-    for proc, (out, err) in zip(procs, outputs, strict=True):
+    for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err[-3000:]
     reads = sorted(json.loads(out)["files"]["read"] for out, _ in outputs)
     unchanged = sorted(json.loads(out)["files"]["unchanged"] for out, _ in outputs)
@@ -155,3 +156,23 @@ def test_readers_never_see_a_mix_of_versions_while_a_writer_commits(tmp_path: Pa
     assert len(seen) >= 3, f"readers saw only generations {sorted(seen)}; the test did not overlap"
     check_consistent(settings.workspace)
     assert chunk_keys(settings.workspace)
+
+
+def test_a_reader_outlived_by_two_commits_is_told_to_read_again(tmp_path: Path):
+    """A reader that opened generation 1 and reads on after two commits (generation 1 is collected then)
+    gets a message to run the command again, not a false report of damage and a needless rebuild."""
+    variants = _note_sets(tmp_path)
+    live = tmp_path / "live"
+    shutil.copytree(variants[0], live)
+    settings, embedder = Settings(workspace=tmp_path / "ws"), FakeEmbedder(name=MODEL)
+    ingest_paths([live], settings, embedder)
+    reader = StudyService(settings, embedder=embedder)
+    assert reader.snapshot.manifest.generation == 1
+    for variant in variants[1:]:
+        shutil.rmtree(live)
+        shutil.copytree(variant, live)
+        ingest_paths([live], settings, embedder)
+    with pytest.raises(WorkspaceError, match="updated while it was being read") as caught:
+        reader.chunks  # noqa: B018
+    assert "--rebuild" not in str(caught.value)
+    assert _read_one_generation(settings, embedder) == 3  # a new reader reads the new generation

@@ -240,3 +240,14 @@ def test_empty_workspace_searches_to_nothing(tmp_path: Path, fake_embedder) -> N
     searcher = open_searcher(tmp_path, fake_embedder)
     for mode in ("hybrid", "dense", "lexical"):
         assert searcher.search("anything", SearchParams(k=3, mode=mode)) == []
+
+
+def test_a_damaged_embedding_cache_is_rebuilt_not_fatal(tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    build_workspace(tmp_path, corpus_chunks(), embedder)
+    snapshot = Workspace(tmp_path).snapshot()
+    (snapshot.dir / "vectors" / "embeddings.npy").write_bytes(b"damaged")
+    stats = build_workspace(tmp_path, corpus_chunks(), embedder)
+    assert stats["embedded"] == len(corpus_chunks())
+    assert open_searcher(tmp_path, embedder).search("KMeans", SearchParams(k=1))[0].chunk == chunk_under(
+        corpus_chunks(), "K-means")

@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant.llm import GenerationParams
 from assistant.service import StudyService
 from ingest.pipeline import ingest_paths
 from kg.profile import load_profile
 from studygraph.settings import Settings, UISettings
 from studygraph.workspace import Workspace
+from tests.assistant_fakes import ScriptedLLM
 from tests.conftest import FIXTURE_NOTES, FakeEmbedder
 from ui.views import render
 from ui.views.state import SERVICE_FACTORY_KEY, parse_app_args
@@ -35,30 +35,15 @@ UNSAFE_NOTE = FIXTURE_NOTES.parent / "unsafe" / "05-security.md"  # HTML and scr
 # --------------------------------------------------------------------------- the seam fakes
 
 
-class ScriptedLLM:
-    """A chat LLM whose answer is a function of the numbered sources in its prompt (the LLM seam's fake)."""
+def sources_in(prompt: str) -> dict[int, str]:
+    """The numbered, fenced sources of a prompt."""
+    return {int(n): body.strip()
+            for n, body in re.findall(r"<source n=\"(\d+)\"[^\n]*\n(.*?)\n</source>", prompt, re.S)}
 
-    name = "scripted-llm"
-    n_ctx = 4096
-    has_chat_template = True
 
-    def __init__(self, script: Callable[[dict[int, str]], str]):
-        self.script = script
-        self.calls = 0
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split()) + len(re.findall(r"[\u3400-\u9fff]", text))
-
-    def chat(self, messages: Sequence[dict[str, str]], params: GenerationParams) -> Iterator[str]:
-        self.calls += 1
-        sources = {int(n): body.strip() for n, body in
-                   re.findall(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', messages[-1]["content"], re.S)}
-        text = self.script(sources)
-        for start in range(0, len(text), 7):  # streamed in small pieces
-            yield text[start:start + 7]
-
-    def complete(self, prompt: str, params: GenerationParams) -> Iterator[str]:
-        return self.chat([{"role": "user", "content": prompt}], params)
+def scripted(answer: Callable[[dict[int, str]], str]) -> ScriptedLLM:
+    """A chat-template LLM whose reply is written from the sources of the prompt it gets."""
+    return ScriptedLLM(reply=lambda prompt: answer(sources_in(prompt)), chat_template=True)
 
 
 def first_sentence(text: str) -> str:
@@ -70,7 +55,7 @@ def cites_first_source(sources: dict[int, str]) -> str:
 
 
 def with_unsupported_claim(sources: dict[int, str]) -> str:
-    return f"{first_sentence(sources[1])} [1]. The moon is made of green cheese and sings opera [1]."
+    return f"{first_sentence(sources[1])} [1]。月亮是用绿色奶酪做的，每天晚上唱京剧 [1]。"
 
 
 # --------------------------------------------------------------------------- workspace and app
@@ -218,13 +203,13 @@ def ask(at: AppTest, question: str) -> AppTest:
 
 
 def test_chat_streams_a_cited_llm_answer_with_cards(workspace: Path):
-    llm = ScriptedLLM(cites_first_source)
+    llm = scripted(cites_first_source)
     at = make_app(workspace, llm)
     at.run()
-    ask(at, "What does LoRA train?")
-    assert llm.calls == 1
+    ask(at, "LoRA 训练哪些参数？")
+    assert len(llm.prompts) == 1
     shown = texts(at)
-    assert "Model answer (citations checked)" in shown
+    assert "模型回答（引用已核对）" in shown
     answer_html = next(h.value for h in at.html if "sg-answer" in h.value)
     assert "<sup>[1]</sup>" in answer_html
     card = next(m for m in (plain(e.value) for e in at.markdown) if m.startswith("[1] "))
@@ -235,22 +220,22 @@ def test_chat_streams_a_cited_llm_answer_with_cards(workspace: Path):
 
 
 def test_chat_marks_unsupported_sentences(workspace: Path):
-    at = make_app(workspace, ScriptedLLM(with_unsupported_claim))
+    at = make_app(workspace, scripted(with_unsupported_claim))
     at.run()
-    ask(at, "What does LoRA train?")
+    ask(at, "LoRA 训练哪些参数？")
     answer = at.session_state["chat_history"][0]["answer"]
     assert answer.unsupported, "the scripted claim should fail the support check"
     assert any("not supported by the source they cite" in w.value for w in at.warning)
-    assert any('class="sg-unsupported"' in h.value and "green cheese" in h.value for h in at.html)
+    assert any('class="sg-unsupported"' in h.value and "绿色奶酪" in h.value for h in at.html)
 
 
 def test_chat_without_llm_gives_a_marked_extractive_answer(workspace: Path):
-    llm = ScriptedLLM(cites_first_source)
+    llm = scripted(cites_first_source)
     at = make_app(workspace, llm)
     at.run()
     at.toggle(key="chat_no_llm").set_value(True).run()
     ask(at, "What does the learning rate control in gradient descent?")
-    assert llm.calls == 0
+    assert llm.prompts == []
     answer = at.session_state["chat_history"][0]["answer"]
     assert answer.mode == "extractive" and answer.citations
     assert "Quoted from your notes" in texts(at) and "not generated text" in texts(at)
@@ -258,7 +243,7 @@ def test_chat_without_llm_gives_a_marked_extractive_answer(workspace: Path):
 
 
 def test_chat_says_not_in_your_notes_and_shows_nearest_as_such(workspace: Path):
-    at = make_app(workspace, ScriptedLLM(cites_first_source))
+    at = make_app(workspace, scripted(cites_first_source))
     at.run()
     ask(at, "Who won the 2018 football World Cup final in Moscow?")
     answer = at.session_state["chat_history"][0]["answer"]
@@ -268,7 +253,7 @@ def test_chat_says_not_in_your_notes_and_shows_nearest_as_such(workspace: Path):
 
 
 def test_chat_history_keeps_every_turn(workspace: Path):
-    at = make_app(workspace, ScriptedLLM(cites_first_source))
+    at = make_app(workspace, scripted(cites_first_source))
     at.run()
     at.toggle(key="chat_no_llm").set_value(True).run()
     ask(at, "What does LoRA train?")
@@ -279,7 +264,7 @@ def test_chat_history_keeps_every_turn(workspace: Path):
 
 
 def test_note_html_and_script_reach_the_page_escaped(workspace: Path):
-    at = make_app(workspace, ScriptedLLM(cites_first_source))
+    at = make_app(workspace, scripted(cites_first_source))
     at.run()
     at.toggle(key="chat_no_llm").set_value(True).run()
     ask(at, "What is the xylophone quartz protocol?")
@@ -351,7 +336,7 @@ def test_graph_search_selects_a_concept_and_shows_its_panel(workspace: Path):
     lora = resolve(service, "LoRA")
     at = open_graph(workspace)
     at.text_input(key="graph_query").set_value("low-rank adaptation").run()
-    assert lora in at.selectbox(key="graph_concept").options
+    assert service.graph.concept(lora).name in at.selectbox(key="graph_concept").options
     at.selectbox(key="graph_concept").set_value(lora).run()
     at.slider(key="graph_depth").set_value(1).run()
     no_exception(at)
@@ -489,7 +474,7 @@ def test_uploaded_notes_are_saved_safely_ingested_and_searchable(workspace: Path
     no_exception(at)
     assert (workspace / "uploads" / "escape.md").read_bytes() == upload
     assert not (workspace.parent / "escape.md").exists() and not (workspace / "uploads" / "huge.md").exists()
-    assert any("Refused huge.md" in plain(w.value) for w in at.warning)
+    assert "Refused huge.md: larger than the upload limit" in texts(at)
     assert any("Ingested" in s.value for s in at.success)
     at.switch_page("views/chat.py").run()
     at.toggle(key="chat_no_llm").set_value(True).run()

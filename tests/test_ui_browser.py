@@ -135,6 +135,8 @@ def test_chat_answers_with_citation_cards(page):
 
 
 def test_script_in_a_note_never_runs(page):
+    page.get_by_test_id("stSidebar").get_by_text("Answer without LLM").click()  # the extractive path, quicker
+    _settle(page)
     _ask(page, "What is the xylophone quartz protocol?")
     shown = page.locator(".sg-passage", has_text="window.__pwned=1")
     shown.first.wait_for(timeout=SLOW)
@@ -145,31 +147,32 @@ def test_script_in_a_note_never_runs(page):
     page.screenshot(path=str(ARTIFACTS / "ui-chat-escaped-note.png"), full_page=True)
 
 
-def _coloured_pixels(frame) -> int:
-    return frame.evaluate("""() => {
-        const c = document.querySelector('canvas'); if (!c) return 0;
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
-        for (let i = 0; i < d.length; i += 4) {
-            const [r, g, b, a] = [d[i], d[i + 1], d[i + 2], d[i + 3]];
-            if (a > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 40) n++;
-        }
-        return n; }""")
+_DRAWN = """() => { const f = document.querySelector("iframe[title='streamlit_agraph.agraph']");
+    const c = f && f.contentDocument && f.contentDocument.querySelector('canvas'); if (!c || !c.width) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+        if (d[i + 3] > 200 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) n++;
+    return n; }"""
+
+
+def _wait_graph_drawn(page) -> int:
+    """Wait until the network canvas shows coloured nodes and has stopped moving; returns the coloured pixels."""
+    page.wait_for_function(f"() => ({_DRAWN})() > 500", timeout=SLOW)
+    previous = -1
+    for _ in range(40):  # physics stabilization: wait until two frames in a row agree
+        now = page.evaluate(_DRAWN)
+        if now == previous:
+            break
+        previous = now
+        page.wait_for_timeout(250)
+    return page.evaluate(_DRAWN)
 
 
 def test_graph_draws_nodes_and_opens_a_concept(page):
     page.get_by_role("link", name="Concept graph").click()
     page.get_by_text(re.compile(r"^\d+ concepts, \d+ edges")).wait_for()
-    iframe = page.locator("iframe[title='streamlit_agraph.agraph']")
-    iframe.wait_for()
-    frame = iframe.element_handle().content_frame()
-    frame.wait_for_selector("canvas")
-    frame.wait_for_function("() => document.querySelector('canvas').width > 0")
-    page.wait_for_function("""() => { const f = document.querySelector("iframe[title='streamlit_agraph.agraph']");
-        const c = f && f.contentDocument.querySelector('canvas'); if (!c) return false;
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.max(d[i], d[i + 1], d[i + 2])
-            - Math.min(d[i], d[i + 1], d[i + 2]) > 40) return true; return false; }""")
-    assert _coloured_pixels(frame) > 500, "no coloured nodes drawn on the graph canvas"
+    assert _wait_graph_drawn(page) > 500, "no coloured nodes drawn on the graph canvas"
+    page.screenshot(path=str(ARTIFACTS / "ui-graph-whole.png"), full_page=True)
     page.get_by_test_id("stSidebar").get_by_label("Find a concept").fill("LoRA")
     page.keyboard.press("Enter")
     _settle(page)
@@ -178,6 +181,7 @@ def test_graph_draws_nodes_and_opens_a_concept(page):
     page.get_by_role("button", name=re.compile("Study path to LoRA")).wait_for()
     page.get_by_text(re.compile(r"^Prerequisites \(learn before\) \(\d+\)")).wait_for()
     _settle(page)
+    assert _wait_graph_drawn(page) > 500, "the neighbourhood of LoRA was not drawn"
     page.screenshot(path=str(ARTIFACTS / "ui-graph.png"), full_page=True)
     assert _pwned(page) == []
 
@@ -186,8 +190,8 @@ def test_study_path_opens_from_the_graph(page):
     page.get_by_role("button", name=re.compile("Study path to LoRA")).click()
     page.get_by_test_id("stGraphVizChart").locator("svg").wait_for()
     _settle(page)
-    steps = page.get_by_text(re.compile(r"^\d+\. ")).all_inner_texts()
-    names = [re.sub(r"^\d+\. ", "", s).split("\n")[0].split(" (")[0] for s in steps]
+    titles = page.locator("[data-testid='stMarkdownContainer'] strong").all_inner_texts()
+    names = [re.sub(r"^\d+\. ", "", t) for t in titles if re.match(r"^\d+\. ", t)]
     assert "LoRA" in names and "Transformer" in names
     assert names.index("Transformer") < names.index("LoRA")
     page.screenshot(path=str(ARTIFACTS / "ui-path.png"), full_page=True)

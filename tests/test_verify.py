@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from assistant_fakes import FIXTURE_NOTES, ScriptedLLM, fixture_chunks
 
 from assistant.extractive import extractive_answer, passage_units
 from assistant.prompts import build_prompt
@@ -19,7 +20,6 @@ from assistant.verify import (
     verify_answer,
     wrong_language,
 )
-from assistant_fakes import FIXTURE_NOTES, ScriptedLLM, fixture_chunks
 
 COUNT = ScriptedLLM(lambda p: "").count_tokens
 CHUNKS = fixture_chunks(FIXTURE_NOTES)
@@ -155,3 +155,18 @@ def test_extractive_answer_quotes_the_best_matching_units_with_citations():
     assert [c.chunk_id for c in citations][0] == ADAM.id
     assert {int(n) for n in __import__("re").findall(r"\[(\d+)\]", text)} == {c.n for c in citations}
     assert citations[0].n == 1
+
+
+def test_numbered_lines_that_repeat_are_a_loop_even_as_they_stream():
+    from assistant.verify import has_tail_loop
+
+    text = "[1] 训练时使用少量参数微调\n[2] 训练时使用少量参数微调\n[3] 训练时使用少量参数微调\n[4"
+    assert is_repetitive(text) and has_tail_loop(text)
+    assert not has_tail_loop("[1] 核心概念\n- 向量与矩阵运算\n- 特征值与特征向量\n- 奇异值分解")
+
+
+def test_an_answer_that_only_repeats_the_question_is_degenerate():
+    prompt = chat_prompt(BY_HEADING["1.2 概率论与统计"] if "1.2 概率论与统计" in BY_HEADING else LORA,
+                         question="LoRA是什么？")
+    assert verify_answer("[1] LoRA", prompt, question="LoRA是什么？").degenerate == "adds nothing to the question"
+    assert verify_answer("[1] LoRA冻结预训练权重，只训练低秩矩阵。", prompt, question="LoRA是什么？").degenerate is None

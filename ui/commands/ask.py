@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from ui.cli_common import ConfigOpt, JsonOpt, WorkspaceOpt, command, console, err_console, print_json, settings_from
+from ui.cli_common import (
+    ConfigOpt,
+    JsonOpt,
+    WorkspaceOpt,
+    command,
+    console,
+    err_console,
+    print_json,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from studygraph.records import Answer, Citation

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from studygraph.errors import InputError
@@ -146,7 +147,8 @@ def register(app: typer.Typer) -> None:
         for col in ("name", "aliases", "chapter", "importance"):
             table.add_column(col, overflow="fold")
         for row in rows:
-            table.add_row(row["name"], ", ".join(row["aliases"][:4]), row["chapter"], f"{row['importance']:.2f}")
+            table.add_row(escape(row["name"]), escape(", ".join(row["aliases"][:4])), escape(row["chapter"] or ""),
+                          f"{row['importance']:.2f}")
         console.print(table)
 
     @command(app, "concept")
@@ -184,15 +186,15 @@ def register(app: typer.Typer) -> None:
 
 def _print_detail(detail: dict[str, Any], how: str) -> None:
     via = "" if how == "exact" else f" (matched by {how})"
-    console.print(f"[bold]{detail['name']}[/]{via}  chapter: {detail['chapter'] or '-'}", highlight=False)
+    console.print(f"[bold]{escape(detail['name'])}[/]{via}  chapter: {escape(detail['chapter'] or '-')}", highlight=False)
     if detail["aliases"]:
-        console.print("aliases: " + ", ".join(detail["aliases"]), highlight=False)
+        console.print("aliases: " + escape(", ".join(detail["aliases"])), highlight=False)
     for key, title in (("prerequisites", "learn first"), ("dependents", "leads to"), ("uses", "uses"),
                        ("used_in", "used in"), ("part_of", "part of"), ("parts", "parts"), ("related", "related")):
         if detail[key]:
             items = ", ".join(f"{i['concept']} ({i['weight']:.2f}; {i['evidence'][0]['rule']})" for i in detail[key])
-            console.print(f"{title}: {items}", highlight=False)
+            console.print(f"{title}: {escape(items)}", highlight=False)
     for src in detail["sources"]:
         heading = " > ".join(src["heading_path"])
-        console.print(f"  source: {src['source']} § {heading} (lines {src['line_start']}–{src['line_end']})",
+        console.print(f"  source: {escape(src['source'])} § {escape(heading)} (lines {src['line_start']}–{src['line_end']})",
                       highlight=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ui.cli_common import (
@@ -60,7 +61,7 @@ def render_report(report: IngestReport) -> None:
         ("sections", report.sections), ("chunks", report.chunks), ("concepts", report.concepts),
         ("edges", edges), ("seconds", f"{report.seconds:.1f}"),
     ):
-        table.add_row(what, str(value))
+        table.add_row(what, escape(str(value)))
     console.print(table)
     if not report.written:
         console.print(f"Nothing changed: the workspace keeps generation {report.generation}.")
@@ -70,7 +71,7 @@ def render_report(report: IngestReport) -> None:
             detail.add_column("path", overflow="fold")
             detail.add_column(key, overflow="fold")
             for row in rows:
-                detail.add_row(row["path"], row[key])
+                detail.add_row(escape(row["path"]), escape(row[key]))  # file names, not markup
             console.print(detail)
 
 

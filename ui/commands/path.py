@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from studygraph.errors import InputError
+from studygraph.errors import InputError, StudygraphError
 from ui.cli_common import (
     ConfigOpt,
     JsonOpt,
@@ -22,13 +24,14 @@ from ui.cli_common import (
 
 if TYPE_CHECKING:
     from assistant.service import StudyService
+    from kg.profile import Profile
     from studygraph.records import SourceRef, StudyPath
 
 KnownOpt = Annotated[list[str] | None, typer.Option(
     "--known", help="Concepts you know, comma-separated (default: your saved profile).")]
 NotKnownOpt = Annotated[list[str] | None, typer.Option(
     "--not-known", help="Concepts you do not know even where --known implies them, comma-separated.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="'text' (a table) or 'markdown' (a checklist).")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="'text' (steps with reasons and passages) or 'markdown' (a checklist).")]
 NamesArg = Annotated[list[str], typer.Argument(help="Concept names, in either language, any alias.")]
 
 
@@ -40,7 +43,7 @@ def split_names(values: list[str] | None) -> list[str]:
     return [n for n in names if n]
 
 
-def _service(config, workspace) -> StudyService:
+def _service(config: Path | None, workspace: Path | None) -> StudyService:
     from assistant.service import StudyService
 
     return StudyService(settings_from(config, workspace))
@@ -51,7 +54,7 @@ def _warn_unresolved(service: StudyService, names: list[str], what: str) -> None
 
     _, missing = resolve_concepts(service.resolver, names)
     for miss in missing:
-        err_console.print(f"[yellow]Warning:[/] {what} {unknown_goal_text(miss)} It is ignored.", markup=True,
+        err_console.print(f"[yellow]Warning:[/] {escape(what)} {escape(unknown_goal_text(miss))} It is ignored.",
                           highlight=False, soft_wrap=True)
 
 
@@ -110,8 +113,6 @@ def path_markdown(path: StudyPath) -> str:
 
 
 def _print_path_text(path: StudyPath) -> None:
-    from rich.markup import escape
-
     from kg.paths import READING_ASSUMPTION
 
     for miss in path.unknown_goals:
@@ -163,7 +164,7 @@ def path_cmd(goals: Annotated[list[str] | None, typer.Argument(
     if as_json:
         print_json(path)
     elif fmt == "markdown":
-        console.print(path_markdown(path), markup=False, highlight=False, soft_wrap=True, end="")
+        typer.echo(path_markdown(path), nl=False)
     else:
         _print_path_text(path)
     if not path.goals and not as_json:
@@ -193,7 +194,8 @@ def next_cmd(goals: Annotated[list[str] | None, typer.Option(
     for col in ("concept", "aliases", "unlocks goals", "enables"):
         table.add_column(col, overflow="fold")
     for item in items:
-        table.add_row(item.concept, ", ".join(item.aliases), ", ".join(item.unlocks), str(item.enables))
+        table.add_row(escape(item.concept), escape(", ".join(item.aliases[:2])), escape(", ".join(item.unlocks)),
+                      str(item.enables))
     console.print(table)
 
 
@@ -211,7 +213,7 @@ def _canonical(service: StudyService, names: list[str]) -> list[str]:
     return list(dict.fromkeys(service.graph.concept(cid).name for _, cid in found))
 
 
-def _edit_profile(config, workspace, names: list[str], action: str, as_json: bool) -> None:
+def _edit_profile(config: Path | None, workspace: Path | None, names: list[str], action: str, as_json: bool) -> None:
     from kg.profile import update_profile
 
     service = _service(config, workspace)
@@ -232,24 +234,28 @@ def _resolved(service: StudyService, names: list[str]) -> list[tuple[str, str]]:
     return resolve_concepts(service.resolver, split_names(names))[0]
 
 
-def _show_profile(service: StudyService, profile, as_json: bool) -> None:
+def _show_profile(service: StudyService, profile: Profile, as_json: bool) -> None:
     from kg.paths import known_closure
 
-    known = known_closure(service.graph, [c for _, c in _resolved(service, profile.known)],
-                          [c for _, c in _resolved(service, profile.not_known)])
+    try:
+        implied: int | None = len(known_closure(service.graph, [c for _, c in _resolved(service, profile.known)],
+                                                [c for _, c in _resolved(service, profile.not_known)]))
+    except StudygraphError:  # no workspace yet: the profile is still worth showing
+        implied = None
     if as_json:
-        print_json({**profile.model_dump(mode="json"), "known_with_implied": len(known)})
+        print_json({**profile.model_dump(mode="json"), "known_with_implied": implied})
         return
     for label, names in (("known", profile.known), ("not known", profile.not_known), ("goals", profile.goals)):
-        console.print(f"[bold]{label}:[/] {', '.join(names) or '—'}", highlight=False)
-    console.print(f"{len(known)} concepts count as known (with their parts and prerequisites).", highlight=False)
+        console.print(f"[bold]{label}:[/] {escape(', '.join(names)) or '—'}", highlight=False)
+    if implied is not None:
+        console.print(f"{implied} concepts count as known (with their parts and prerequisites).", highlight=False)
 
 
 def _profile_app() -> typer.Typer:
     profile_app = typer.Typer(name="profile", no_args_is_help=True,
                               help="Your learner profile: what you know, what you do not, and your goals.")
 
-    def action_cmd(action: str, doc: str):
+    def action_cmd(action: str, doc: str) -> None:
         def run(names: NamesArg, workspace: WorkspaceOpt = None, config: ConfigOpt = None,
                 as_json: JsonOpt = False) -> None:
             _edit_profile(config, workspace, names, action, as_json)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from studygraph.errors import InputError
@@ -48,7 +49,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def render_hits(query: str, hits: list[Hit]) -> None:
-    table = Table(title=f"[bold]{query}[/]", title_justify="left", show_lines=True)
+    table = Table(title=f"[bold]{escape(query)}[/]", title_justify="left", show_lines=True)
     for col, kw in (("#", {"justify": "right"}), ("score", {"justify": "right"}), ("where", {"overflow": "fold"}),
                     ("passage", {"overflow": "fold", "ratio": 3})):
         table.add_column(col, **kw)
@@ -56,7 +57,7 @@ def render_hits(query: str, hits: list[Hit]) -> None:
         c = hit.chunk
         where = f"{c.source}:{c.line_start}-{c.line_end}\n" + " > ".join(h for h in c.heading_path if h)
         snippet = c.text if len(c.text) <= 300 else c.text[:300] + "…"
-        table.add_row(str(hit.rank), f"{hit.score:.3f}", where, snippet)
+        table.add_row(str(hit.rank), f"{hit.score:.3f}", escape(where), escape(snippet))  # note text, not markup
     if not hits:
         table.add_row("", "", "", "[dim]no passage matches[/]")
     console.print(table, highlight=False)

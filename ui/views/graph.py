@@ -115,9 +115,9 @@ def legend(view: GraphView, colour_by: str, chapters: list[str]) -> None:
     chips = []
     for edge_type, style in EDGE_STYLE.items():
         line = "dashed" if style["dashes"] else "solid"
-        arrow = " →" if style["arrows"] else ""
+        arrow = "A → B" if style["arrows"] else "A — B"
         chips.append(f'<span class="sg-chip" style="border: 2px {line} {style["color"]}">'
-                     f"{edge_type}{arrow}: {EDGE_MEANING[edge_type]}</span>")
+                     f"<b>{edge_type}</b> {arrow}: {EDGE_MEANING[edge_type]}</span>")
     shown = {c.chapter for c in view.concepts} if colour_by == "chapter" else {c.community for c in view.concepts}
     groups = [c for c in chapters if c in shown] if colour_by == "chapter" else sorted(shown)
     for group in groups[:len(PALETTE)]:

@@ -49,8 +49,8 @@ STAGES = {"read": "Reading notes", "embed": "Embedding passages", "tokenize": "I
           "graph": "Building the concept graph"}
 
 
-def run_ingest(service: StudyService, paths: list[Path]) -> None:
-    """Ingest with a progress bar, keep the report for the summary, and read the new generation."""
+def run_ingest(service: StudyService, paths: list[Path], notes: list[str] | None = None) -> None:
+    """Ingest with a progress bar, then redraw the page on the new generation with the summary on top."""
     from ingest.pipeline import ingest_paths
 
     bar = st.progress(0.0, text="Starting…")
@@ -61,12 +61,15 @@ def run_ingest(service: StudyService, paths: list[Path]) -> None:
 
     report = ingest_paths(paths, service.settings, embedder=service.embedder, progress=progress)
     bar.progress(1.0, text=f"Done in {report.seconds:.1f} s")
-    st.session_state[SUMMARY_KEY] = report
+    st.session_state[SUMMARY_KEY] = (report, notes or [])
     refresh_service()
+    st.rerun()
 
 
-def show_summary(report: IngestReport) -> None:
+def show_summary(report: IngestReport, notes: list[str]) -> None:
     """Files, repaired, skipped with reasons, chunks, concepts and edges of the last ingest."""
+    for note in notes:
+        st.caption(render.md_text(note))
     if report.written:
         st.success(f"Ingested: workspace generation {report.generation}.", icon=":material/check_circle:")
     else:
@@ -114,11 +117,12 @@ def ingest_uploads(service: StudyService) -> None:
         saved = save_uploads(((f.name, f.getvalue()) for f in files), Path(settings.workspace),
                              int(limit * 1_048_576), settings.ingest.extensions)
         for name, reason in saved.refused:
-            st.warning(render.md_text(f"Refused {name}: {reason}"))
-        for path in saved.saved:
-            st.caption(render.md_text(f"Saved {UPLOADS_DIR}/{path.name}"))
+            st.warning(render.md_text(f"Refused {name}: {reason}"), icon=":material/block:")
+        notes = [f"Saved {UPLOADS_DIR}/{p.name}" for p in saved.saved]
+        notes += [f"Already saved as {UPLOADS_DIR}/{p.name}" for p in saved.unchanged]
+        notes += [f"Refused {name}: {reason}" for name, reason in saved.refused]
         if saved.saved or saved.unchanged:
-            run_ingest(service, [Path(settings.workspace) / UPLOADS_DIR])
+            run_ingest(service, [Path(settings.workspace) / UPLOADS_DIR], notes)
 
 
 def main() -> None:
@@ -127,7 +131,7 @@ def main() -> None:
         service = get_service()
         workspace_status(service)
         if SUMMARY_KEY in st.session_state:
-            show_summary(st.session_state[SUMMARY_KEY])
+            show_summary(*st.session_state[SUMMARY_KEY])
         left, right = st.columns(2, gap="large")
         with left:
             ingest_folder(service)

@@ -84,10 +84,9 @@ def step_card(service: StudyService, graph: ConceptGraph, number: int, step: Stu
         aliases = f" ({', '.join(step.aliases[:3])})" if step.aliases else ""
         head.markdown(f"**{number}. {render.md_text(step.concept)}**{render.md_text(aliases)}  \n"
                       f":gray[{step.stage} · ~{step.minutes:g} min]")
-        if step.stage != "goal" and tick.button("I know it", key=f"know-{step.concept_id}",
-                                                icon=":material/check:", width="stretch"):
-            mark_known(service, graph, step.concept_id)
-            st.rerun()
+        if step.stage != "goal":
+            tick.button("I know it", key=f"know-{step.concept_id}", icon=":material/check:", width="stretch",
+                        on_click=mark_known, args=(service, graph, step.concept_id))
         if step.reason:
             st.markdown("Why: " + render.md_text(step.reason))
         for ref in step.sources:

@@ -15,7 +15,10 @@ from studygraph.records import Citation
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
 _CITE = re.compile(r"\[(\d{1,3})\]")
-_SENTENCE = re.compile(r"[^\n]+?(?:[。！？!?；;]+|\.(?=\s|$)|(?=\n)|$)")
+# A sentence ends at CJK or Latin end punctuation (with the [n] markers that follow it), at a blank line, or
+# before a list item, heading or table row; a single line break inside a paragraph does not end it.
+_SENTENCE = re.compile(r"\S.*?(?:[。！？!?；;]+(?:\s*\[\d+\])*|\.(?:\s*\[\d+\])*(?=\s|$)|(?=\n\s*\n)"
+                       r"|(?=\n\s*(?:[-*+]\s|\d+[.)]\s|#|\|))|$)", re.S)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]+|[0-9]+|[\u3400-\u9fff]")
 
 STYLE = """
@@ -64,24 +67,28 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def cited_spans(passage: str, cited: str, claims: Iterable[str] = ()) -> list[tuple[int, int]]:
-    """What to highlight in a passage: the cited text when it is a part of it, else the sentences that
-    share most words with the answer sentences citing it."""
+    """What to highlight in a passage: the cited text when it is a part of it; else the claims citing it that
+    the passage holds word for word (quoted answers); else the passage sentences sharing most words with them."""
     cited = cited.strip()
     if cited and cited != passage.strip() and cited in passage:
         start = passage.index(cited)
         return [(start, start + len(cited))]
-    claim_tokens = set().union(*(tokens(c) for c in claims)) if claims else set()
-    if not claim_tokens:
-        return []
-    scored = []
-    for start, end in sentences(passage):
-        own = tokens(passage[start:end])
-        if own:
-            scored.append((len(own & claim_tokens) / len(own), start, end))
-    best = max((s for s, _, _ in scored), default=0.0)
-    if best < 0.2:
-        return []
-    return [(start, end) for s, start, end in scored if s >= max(0.2, best * 0.6)]
+    claims = [_CITE.sub("", c).strip() for c in claims]
+    quoted = [(passage.index(c), passage.index(c) + len(c)) for c in claims if len(c) > 3 and c in passage]
+    if quoted:
+        return quoted
+    spans: set[tuple[int, int]] = set()
+    passage_sentences = [(start, end, tokens(passage[start:end])) for start, end in sentences(passage)]
+    for claim in claims:
+        wanted = tokens(claim)
+        # overlap coefficient; short lines (a list item, a bold label) count as 8 tokens, so that one shared
+        # word does not make them the best match
+        scored = [(len(own & wanted) / max(min(len(own), len(wanted)), 8), start, end)
+                  for start, end, own in passage_sentences if wanted]
+        best = max(scored, default=(0.0, 0, 0))
+        if best[0] >= 0.3:
+            spans.add((best[1], best[2]))
+    return sorted(spans)
 
 
 def passage_html(passage: str, spans: Sequence[tuple[int, int]] = ()) -> str:

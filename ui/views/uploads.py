@@ -44,6 +44,10 @@ def safe_name(name: str, extensions: Sequence[str]) -> str | None:
     return f"{stem}.{suffix.lower()}"
 
 
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.3g} MB" if n >= 1_048_576 else f"{n / 1024:.3g} KB"
+
+
 def _free_path(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
     """Where to write: the name itself, the existing file when it holds the same bytes, else `stem-2.md`..."""
     stem, _, suffix = name.rpartition(".")
@@ -74,7 +78,7 @@ def save_uploads(files: Iterable[tuple[str, bytes]], workspace_root: Path, max_b
     result = SavedUploads()
     for original, data in files:
         if len(data) > max_bytes:
-            result.refused.append((original, f"larger than {max_bytes / 1_048_576:g} MB"))
+            result.refused.append((original, f"larger than the upload limit ({_size(max_bytes)})"))
             continue
         name = safe_name(original, extensions)
         if name is None:
