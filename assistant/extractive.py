@@ -21,6 +21,7 @@ _WANTS_CODE = re.compile(
 )
 CODE_PENALTY = 0.6  # a code block answers "what is X" less well than a sentence does, unless code is asked for
 MAX_UNIT_CHARS = 320
+LEAD_PASSAGES = 2
 MAX_CODE_LINES = 14
 
 
@@ -177,15 +178,15 @@ def _pick(scored: list[tuple[float, int, Unit]], max_units: int, per_chunk: int)
         prose = [item for item in first if item[2].kind not in ("code",)] or first
         return prose[:max_units]
     ranked = sorted(scored, key=lambda item: (-item[0], item[1], item[2].position))
-    # The retrieval ranking weighs meaning as well as words: the top passage always gets its best unit quoted.
-    top_rank = min(rank for _, rank, _ in scored)
-    lead = next(item for item in ranked if item[1] == top_rank)
-    picked: list[tuple[float, int, Unit]] = [lead]
-    per: dict[int, int] = {top_rank: 1}
+    # The retrieval ranking weighs meaning as well as words (a question in English about Chinese notes shares few
+    # words with them): the two top passages get their best unit quoted, then the best units anywhere fill in.
+    ranks = sorted({rank for _, rank, _ in scored})
+    picked = [next(item for item in ranked if item[1] == rank) for rank in ranks[:LEAD_PASSAGES]][:max_units]
+    per: dict[int, int] = {item[1]: 1 for item in picked}
     for item in ranked:
         if item[0] < best * 0.5 or len(picked) >= max_units:
             break
-        if item is lead or per.get(item[1], 0) >= per_chunk:
+        if any(item is p for p in picked) or per.get(item[1], 0) >= per_chunk:
             continue
         per[item[1]] = per.get(item[1], 0) + 1
         picked.append(item)

@@ -59,6 +59,7 @@ _PATH_HEADER = {
     "zh": "学习{goals}的路径（共 {n} 步，按顺序学习）：",
     "en": "A study path to {goals} ({n} steps, in order):",
 }
+_STAGES_ZH = {"foundations": "基础", "core": "核心", "goal": "目标"}
 _PATH_EMPTY = {
     "zh": "学习{goals}不需要先学别的内容（或你已经掌握了它的前置知识），可以直接阅读：",
     "en": "Nothing needs to come before {goals} (or you know its prerequisites already); read:",
@@ -106,7 +107,10 @@ def path_answer(service: StudyService, question: str, goal_ids: Sequence[str], s
         lines = [_PATH_HEADER[language].format(goals=goals, n=len(path.steps))]
         for i, step in enumerate(path.steps, start=1):
             marks = cite([s.chunk_id for s in step.sources])
-            lines.append(f"{i}. {step.concept}（{step.stage}）：{step.reason} {marks}".rstrip() if language == "zh"
-                         else f"{i}. {step.concept} ({step.stage}): {step.reason} {marks}".rstrip())
+            if language == "zh":
+                stage = _STAGES_ZH.get(step.stage, step.stage)
+                lines.append(f"{i}. {step.concept}（{stage}）：{step.reason} {marks}".rstrip())
+            else:
+                lines.append(f"{i}. {step.concept} ({step.stage}): {step.reason} {marks}".rstrip())
         text = "\n".join(lines)
     return Answer(question=question, answer=text, mode="path", citations=tuple(citations.values()))

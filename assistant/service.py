@@ -114,6 +114,7 @@ class StudyService:
             embedder=self.embedder,
             settings=self.settings.retrieval,
             concept_chunks=self.concept_chunks_for_query,
+            query_terms=self.concept_names_for_query,
         )
 
     def concept_chunks_for_query(self, query: str) -> list[str]:
@@ -122,6 +123,26 @@ class StudyService:
         for concept_id in self.resolver.find_in_text(query):
             ids.extend(self.graph.concept(concept_id).chunks)
         return list(dict.fromkeys(ids))
+
+    def concept_names_for_query(self, query: str) -> list[str]:
+        """Other names (aliases, the other language) of the glossary terms and concepts a query names."""
+        from kg.matcher import fold
+
+        names: list[str] = []
+        for key in self._glossary_matcher.concepts_in(query):
+            names.extend(self.glossary.entry(key).names)
+        for concept_id in self.resolver.find_in_text(query):
+            concept = self.graph.concept(concept_id)
+            names.extend((concept.name, *concept.aliases))
+        folded = fold(query)
+        return [name for name in dict.fromkeys(names) if fold(name) not in folded]
+
+    @cached_property
+    def _glossary_matcher(self):  # noqa: ANN202 - kg.matcher.TermMatcher over every glossary name
+        from kg.matcher import TermMatcher
+        from kg.names import STOP_NAMES
+
+        return TermMatcher({name: entry.key for entry in self.glossary for name in entry.names}, ignore=STOP_NAMES)
 
     @cached_property
     def assistant(self) -> Assistant:

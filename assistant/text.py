@@ -12,7 +12,8 @@ log = logging.getLogger(__name__)
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _MARKER = re.compile(r"\[\s*(\d{1,3})\s*\]")
-_EN_TOKEN = re.compile(r"[a-z][a-z0-9_\-]*[a-z0-9]|[a-z]|\d+(?:\.\d+)?")
+_EN_TOKEN = re.compile(r"[a-z][a-z0-9]*|\d+(?:\.\d+)?")
+_CAMEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z][a-z]{2})")  # PositionalEncoding -> Positional Encoding; not LoRA
 
 EN_STOPWORDS = frozenset(
     """a an the and or but if then else of to in on at by for with from as into about over under is are was were
@@ -58,6 +59,11 @@ def cjk_ratio(text: str) -> float:
     return cjk / total if total else 0.0
 
 
+def split_camel(text: str) -> str:
+    """CamelCase identifiers split into words ("PositionalEncoding" -> "Positional Encoding"; "LoRA" stays)."""
+    return _CAMEL.sub(" ", text)
+
+
 @lru_cache(maxsize=1)
 def _jieba():  # noqa: ANN202 - the jieba module, imported and initialised once
     import jieba
@@ -73,7 +79,7 @@ def content_tokens(text: str) -> tuple[str, ...]:
 
     Stopwords, punctuation and citation markers are dropped; order and repeats are kept.
     """
-    text = _MARKER.sub(" ", text).lower()
+    text = split_camel(_MARKER.sub(" ", text)).lower()
     tokens: list[str] = []
     for piece in _jieba().cut_for_search(text):
         piece = piece.strip()

@@ -14,10 +14,11 @@ from studygraph.records import Chunk, Citation
 
 log = logging.getLogger(__name__)
 
-# Calibrated by `python bench/answers.py --calibrate` on the seed notes (see that script): a sentence taken from
-# its cited chunk and lightly paraphrased scores 0.6-1.0, a sentence checked against an unrelated chunk of the same
-# notes scores 0.0-0.3 (95th percentile 0.27); 0.4 keeps both error rates under 5 %.
-DEFAULT_SUPPORT_THRESHOLD = 0.4
+# Calibrated with `python bench/answers.py --calibrate` on the seed: 162 sentences scored against their own passage
+# (verbatim, a third of their words dropped, a filler clause added: 5th percentile 1.0, 0.50, 0.36) and 54 against
+# an unrelated passage of the same notes (95th percentile 0.08). At 0.3, 1.2 % of the restatements are rejected and
+# 1.9 % of the unrelated sentences accepted.
+DEFAULT_SUPPORT_THRESHOLD = 0.3
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|preceding|your)\s+"

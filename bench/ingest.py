@@ -34,7 +34,16 @@ def bench_set(name: str, paths: list[Path], embedder, settings_kwargs: dict) -> 
     with tempfile.TemporaryDirectory(prefix="studygraph-bench-") as tmp:
         settings = Settings(workspace=Path(tmp) / "ws", **settings_kwargs)
         started = time.perf_counter()
-        report = ingest_paths(paths, settings, embedder=embedder)
+        stages: dict[str, list[float]] = {}
+        last = [started]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            # A stage runs from its (done=0) announcement, else the previous progress call, to its last call.
+            now = time.perf_counter()
+            stages.setdefault(stage, [now if done == 0 else last[0], now])[1] = now
+            last[0] = now
+
+        report = ingest_paths(paths, settings, embedder=embedder, progress=progress)
         ingest_s = time.perf_counter() - started
         texts = [c.context_text() for c in read_chunks(Workspace(settings.workspace).snapshot())]
     model = embedder.model
@@ -42,8 +51,11 @@ def bench_set(name: str, paths: list[Path], embedder, settings_kwargs: dict) -> 
     model.encode(texts, batch_size=embedder.settings.batch_size, normalize_embeddings=True,
                  convert_to_numpy=True, show_progress_bar=False)
     raw_s = time.perf_counter() - started
-    return {"set": name, "files": report.read, "sections": report.sections, "chunks": report.chunks,
-            "ingest_s": ingest_s, "raw_s": raw_s, "skipped": len(report.skipped)}
+    result = {"set": name, "files": report.read, "sections": report.sections, "chunks": report.chunks,
+              "ingest_s": ingest_s, "raw_s": raw_s, "skipped": len(report.skipped),
+              "stages": {k: round(b - a, 1) for k, (a, b) in stages.items()}}
+    result["stages"]["other"] = round(ingest_s - sum(result["stages"].values()), 1)
+    return result
 
 
 def main() -> None:
@@ -63,6 +75,7 @@ def main() -> None:
         ingest_rate, raw_rate = r["chunks"] / r["ingest_s"], r["chunks"] / r["raw_s"]
         print(f"{r['set']:<8} {r['files']:>5} {r['sections']:>8} {r['chunks']:>6} {r['ingest_s']:>9.2f} "
               f"{ingest_rate:>9.1f} {r['raw_s']:>9.2f} {raw_rate:>9.1f} {ingest_rate / raw_rate:>13.2f}")
+        print(f"         stage seconds: {r['stages']}", flush=True)
 
 
 if __name__ == "__main__":

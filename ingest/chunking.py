@@ -109,28 +109,28 @@ class _Splitter:
         return pieces
 
 
-def _units(body: _Body, last: int, blocks: list[Block]) -> list[tuple[Span, bool]]:
-    """The body cut into (span, is_block) runs: whole blocks and the text between them."""
-    units: list[tuple[Span, bool]] = []
+def _units(body: _Body, last: int, blocks: list[Block]) -> list[Span]:
+    """The body cut into runs: whole blocks and the text between them."""
+    units: list[Span] = []
     line = body.first
     for block in blocks:
         if block.line_end < line or block.line_start > last or block.kind == "front_matter":
             continue
         start, end = max(block.line_start, line), min(block.line_end, last)
         if start > line:
-            units.append((body.line_span(line, start - 1), False))
-        units.append((body.line_span(start, end), True))
+            units.append(body.line_span(line, start - 1))
+        units.append(body.line_span(start, end))
         line = end + 1
     if line <= last:
-        units.append((body.line_span(line, last), False))
-    return [(span, is_block) for span, is_block in units if body.stripped(span)]
+        units.append(body.line_span(line, last))
+    return [span for span in units if body.stripped(span)]
 
 
 def _section_pieces(body: _Body, last: int, blocks: list[Block], splitter: _Splitter, budget: int) -> list[Span]:
     """Pieces of one section body: consecutive units joined while they fit, longer ones split."""
     pieces: list[Span] = []
     current: Span | None = None
-    for span, _is_block in _units(body, last, blocks):
+    for span in _units(body, last, blocks):
         if current and splitter.length(body.text[current[0]:span[1]]) <= budget:
             current = (current[0], span[1])
             continue
@@ -191,8 +191,11 @@ def _fit(body: _Body, spans: list[Span], section: Section, splitter: _Splitter) 
             fitted.append(span)
             continue
         budget = max(splitter.length(text) - over - 1, 1)
-        fitted.extend(_fit(body, [s for s in (body.stripped(p) for p in splitter.split(body, span, budget)) if s],
-                           section, splitter))
+        pieces = [s for s in (body.stripped(p) for p in splitter.split(body, span, budget)) if s]
+        if pieces == [span]:  # cannot be cut smaller (a heading path that fills the limit alone): keep it
+            fitted.append(span)
+            continue
+        fitted.extend(_fit(body, pieces, section, splitter))
     return fitted
 
 

@@ -185,6 +185,8 @@ def _common_char(char: str) -> bool:
 
 def _reject_control_characters(text: str) -> None:
     """Text with many control characters is binary data that happened to decode."""
+    if "\x00" in text:  # the UTF-8 path refuses NUL bytes; UTF-16/32 text must not bring NULs in either
+        raise DecodeError("binary data: the text contains NUL characters; save it as UTF-8 without them")
     controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS)
     if controls > max(2, len(text) // 100):
         raise DecodeError(

@@ -102,6 +102,17 @@ def _lists_its_owner(cs: ConceptSet, concept_id: str, whole: str | None) -> bool
                for i, term in enumerate(scan.terms))
 
 
+WIDELY_NAMED_SOURCES = 3
+
+
+def _widely_named(cs: ConceptSet, concept_id: str) -> bool:
+    """A concept named in several other notes is a topic of its own, not a part of the paragraph that
+    happens to define it in bold ("**Backpropagation.**" under Convolutional Layer)."""
+    concept = cs.concepts[concept_id]
+    others = {cs.scan.chunks[c].source for c in concept.mentions} - set(concept.sources)
+    return len(others) >= WIDELY_NAMED_SOURCES
+
+
 def part_of_edges(cs: ConceptSet) -> list[Draft]:
     """Each concept is part of what its defining place sits in: the heading above, the term whose list holds it."""
     drafts = []
@@ -110,7 +121,7 @@ def part_of_edges(cs: ConceptSet) -> list[Draft]:
         if occ.kind not in PART_OF_WEIGHT:
             continue
         whole = _whole_of(cs, concept_id)
-        if _lists_its_owner(cs, concept_id, whole):
+        if _lists_its_owner(cs, concept_id, whole) or (occ.kind != "heading" and _widely_named(cs, concept_id)):
             continue
         chunk = occ.chunk_id or _first_chunk(cs, occ.section_id)
         rule = {"heading": "heading_hierarchy", "cell": "table_row", "example": "examples"}.get(occ.kind, "list_item")
@@ -156,7 +167,8 @@ def _cue_edges(cs: ConceptSet) -> Iterator[Draft | None]:
                         yield draft(owner, m.concept_id, "used_in", 0.6, line.chunk_id, "application_cue", "例子/e.g.")
                 continue
             for cue in _APPLICATION_CUE.finditer(text):
-                after = next((m for m in matches if 0 <= m.start - cue.end() <= 2), None)
+                after = next((m for m in matches if m.start >= cue.end() and not text[cue.end():m.start].strip()),
+                             None)
                 if after is not None:
                     subject = cue_subject(cs, text, cue.start(), scan, line)
                     yield draft(subject, after.concept_id, "used_in", 0.7, line.chunk_id, "application_cue",

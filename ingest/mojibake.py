@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,95 +17,6 @@ LOST_BYTES: dict[str, bytes] = {
     "cp1254": bytes([0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E, 0xAD]),
     "cp1252": bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D, 0xAD]),
 }
-
-# Frequency-like priors (same scale as jieba's dictionary counts, total ~6e7) for characters that jieba's
-# dictionary does not hold: common CJK and general punctuation, symbols and emoji of study notes.
-_PUNCTUATION_PRIOR: dict[str, float] = {
-    "，": 500_000,
-    "。": 400_000,
-    "、": 150_000,
-    "：": 120_000,
-    "“": 100_000,
-    "”": 100_000,
-    "（": 80_000,
-    "）": 80_000,
-    "！": 50_000,
-    "？": 50_000,
-    "；": 40_000,
-    "《": 30_000,
-    "》": 30_000,
-    "…": 20_000,
-    "—": 20_000,
-    "‘": 10_000,
-    "’": 10_000,
-    "·": 10_000,
-    "【": 10_000,
-    "】": 10_000,
-    "「": 5_000,
-    "」": 5_000,
-    "『": 2_000,
-    "』": 2_000,
-    "〈": 1_000,
-    "〉": 1_000,
-    "～": 2_000,
-    "→": 5_000,
-    "←": 2_000,
-    "↑": 1_000,
-    "↓": 1_000,
-    "⇒": 500,
-    "×": 1_000,
-    "÷": 200,
-    "√": 500,
-    "≈": 500,
-    "≤": 500,
-    "≥": 500,
-    "≠": 300,
-    "±": 300,
-    "∈": 300,
-    "∑": 200,
-    "∞": 200,
-    "°": 500,
-    "•": 3_000,
-    "●": 1_000,
-    "○": 500,
-    "■": 500,
-    "□": 500,
-    "▶": 300,
-    "★": 1_000,
-    "☆": 500,
-    "─": 2_000,
-    "│": 1_000,
-    "├": 1_000,
-    "└": 1_000,
-    "┌": 500,
-    "┐": 500,
-    "┘": 500,
-    "┬": 300,
-    "┴": 300,
-    "┼": 300,
-    "\u00a0": 1_000,
-    "\u3000": 2_000,
-    "\ufe0f": 5_000,
-    "\u200d": 100,
-    "\u200b": 100,
-}
-_EMOJI_PRIOR = 3_000.0
-_COMMON_EMOJI = frozenset(
-    "✅❌⭐⚠💡📌📝📚📖🎯🚀🔥💪👉👍🔍🔑🧠📊📈📉🛠⚙🔧🤖✨❓❗⏰🎉🌟📎🗂📁📂🏆💻🧪🔬📐🧮✔✖➡⬆⬇🔗"
-    "🆕💬🤔😊🙂👀🔴🟢🟡🔵⚡🌐🧩📦🗺🔒🔓📋📅⏳🎓🏷🔄🔎🧭💼🐍"
-)
-# Code point ranges that a damaged character of a note is almost never: CJK extensions, historic
-# scripts, mathematical alphanumerics, game tiles, alchemical and legacy computing symbols.
-_RARE_RANGES = (
-    (0x3400, 0x4DBF),
-    (0x10000, 0x1D3FF),
-    (0x1D400, 0x1D7FF),
-    (0x1E000, 0x1EFFF),
-    (0x1F000, 0x1F0FF),
-    (0x1F700, 0x1F7FF),
-    (0x1FB00, 0x1FBFF),
-    (0x20000, 0x3FFFF),
-)
 
 
 @dataclass
@@ -238,89 +147,17 @@ def _parse(text: str, codepage: str) -> _Parse:
     return parser.finish()
 
 
-def _char_prior(char: str) -> float:
-    """A frequency-like prior for one character that jieba's dictionary does not count."""
-    if char in _PUNCTUATION_PRIOR:
-        return _PUNCTUATION_PRIOR[char]
-    if char in _COMMON_EMOJI:
-        return _EMOJI_PRIOR
-    point = ord(char)
-    if any(low <= point <= high for low, high in _RARE_RANGES):
-        return 0.01
-    if 0x4E00 <= point <= 0x9FFF:
-        return 1.0
-    if 0x1F300 <= point <= 0x1FAFF:
-        return 5.0
-    return 0.5
-
-
-class _UnigramModel:
-    """jieba's dictionary as a unigram word model, decoded over a lattice of candidate characters."""
-
-    def __init__(self) -> None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        jieba.dt.check_initialized()
-        self.freq: dict[str, int] = jieba.dt.FREQ
-        self.log_total = math.log(jieba.dt.total)
-
-    def char_logp(self, char: str) -> float:
-        return math.log(max(self.freq.get(char, 0), _char_prior(char))) - self.log_total
-
-    def _words_from(self, slots: list[tuple[str, ...]], start: int) -> Iterator[tuple[int, float, str]]:
-        """(end, log-probability, word) for every single character and dictionary word from `start`."""
-        for char in slots[start]:
-            yield start + 1, self.char_logp(char), char
-        stack = [(start, "")]
-        while stack:
-            pos, prefix = stack.pop()
-            if pos == len(slots):
-                continue
-            for char in slots[pos]:
-                word = prefix + char
-                count = self.freq.get(word)
-                if count is None:
-                    continue
-                if count > 0 and len(word) > 1:
-                    yield pos + 1, math.log(count) - self.log_total, word
-                stack.append((pos + 1, word))
-
-    def best_text(self, slots: list[tuple[str, ...]]) -> str:
-        """The most probable segmentation's text through the lattice (one option per slot)."""
-        best = [-math.inf] * (len(slots) + 1)
-        back: list[tuple[int, str]] = [(0, "")] * (len(slots) + 1)
-        best[0] = 0.0
-        for start in range(len(slots)):
-            for end, logp, word in self._words_from(slots, start):
-                if best[start] + logp > best[end]:
-                    best[end], back[end] = best[start] + logp, (start, word)
-        words, end = [], len(slots)
-        while end > 0:
-            end, word = back[end]
-            words.append(word)
-        return "".join(reversed(words))
-
-
-@lru_cache(maxsize=1)
-def _model() -> _UnigramModel:
-    return _UnigramModel()
-
-
 def _restore(parse: _Parse) -> str:
-    """Join the slots, choosing the most probable character for each damaged one, line by line."""
-    out: list[str] = []
-    line: list[tuple[str, ...]] = []
-    for slot in [*parse.slots, ("\n",)]:
-        line.append(slot)
-        if slot != ("\n",):
-            continue
-        if any(len(options) > 1 for options in line):
-            out.append(_model().best_text(line))
+    """Join the slots, choosing the most probable character for each damaged one (models load lazily)."""
+    from ingest.mojibake_restore import restore_lines, shipped_decoder
+
+    lines: list[list[tuple[str, ...]]] = [[]]
+    for slot in parse.slots:
+        if slot == ("\n",):
+            lines.append([])
         else:
-            out.append("".join(options[0] for options in line))
-        line = []
-    return "".join(out)[:-1]
+            lines[-1].append(slot)
+    return "\n".join(restore_lines(lines, shipped_decoder()))
 
 
 def restore_lossy_mojibake(text: str) -> tuple[str, str | None]:

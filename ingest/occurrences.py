@@ -94,10 +94,23 @@ def _named(section_id: str, term: int | None, kind: str, text: str, glossary: Gl
     return found
 
 
+_LOWER_WORD = re.compile(r"^[a-z][a-z\-]*$")
+
+
+def _sentence_like(name: str, glossary: Glossary) -> bool:
+    """An English phrase of three or more words, lower case after the first, unknown to the glossary:
+    a paragraph lead ("Possibly confusing naming conventions"), not a name ("Multiclass Support Vector Machine")."""
+    words = name.split()
+    return (len(words) >= 3 and all(_LOWER_WORD.match(w) for w in words[1:])
+            and glossary.find(name) is None)
+
+
 def term_occurrences(scan: SectionScan, index: int, term: TermOcc, glossary: Glossary) -> list[Occurrence]:
     """Occurrences of a concept-role term (headings are handled by `heading_occurrences`)."""
     found: list[Occurrence] = []
     for part in split_parts(term.text, glossary):
+        if _sentence_like(split_alias(part).name, glossary):
+            continue
         if looks_like_concept(part) or glossary.lookup(split_alias(part).name):
             found.extend(_named(scan.section.id, index, term.kind, part, glossary, term.chunk_id, term.line))
     return found

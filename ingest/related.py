@@ -13,7 +13,7 @@ from studygraph.records import Edge, Evidence
 from studygraph.settings import GraphSettings
 
 _DESCRIPTION_CHARS = 400
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{3,}")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 MIN_SHARED_FEATURES = 2  # distinctive words two descriptions must share
 COMMON_FEATURE_SHARE = 0.05  # a word in more descriptions than this says nothing about a pair

@@ -190,7 +190,7 @@ def _keys(words: str) -> frozenset[str]:
 
 # Words that never name a concept on their own.
 STOP_NAMES = _keys(
-    "注意|提示|说明|备注|例如|比如|其中|因此|所以|但是|如果|总之|重要|关键|结论|答案|输入|输出|结果|代码|示例|问题|"
+    "最后|首先|其次|然后|另外|此外|总之|思考|思考题|小结|补充|附注|例题|解答|注意|提示|说明|备注|例如|比如|其中|因此|所以|但是|如果|总之|重要|关键|结论|答案|输入|输出|结果|代码|示例|问题|"
     "技巧|方法|模型|数据|其他|其它|更多|简单|复杂|基础|进阶|高级|入门|精通|阶段|部分|内容|方面|类型|任务|框架|"
     "note|notes|tip|warning|important|example|examples|answer|question|input|output|result|"
     "results|code|yes|no|true|false|none|todo|update|see also|summary|overview|introduction|step|steps|part|"

@@ -70,11 +70,23 @@ class LexicalIndex:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return self.retriever.get_scores_from_ids(known)
 
-    def search(self, query_tokens: Sequence[str], k: int) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score), best first; documents sharing no token with the query are left out."""
+    def search(self, query_tokens: Sequence[str], k: int, extra: Sequence[str] = (),
+               extra_weight: float = 0.0) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score), best first; documents sharing no token with the query are left out.
+
+        Args:
+            query_tokens: the query's tokens.
+            k: results wanted.
+            extra: more tokens (e.g. other names of the concepts the query names), scored apart...
+            extra_weight: ...and added with this weight.
+        """
         scores = self.scores(query_tokens)
         if not len(scores) or k <= 0:
             return []
+        known = set(query_tokens)
+        extra = [t for t in extra if t not in known]
+        if extra and extra_weight > 0:
+            scores = scores + extra_weight * self.scores(extra)
         return top_k(scores, k, self.chunk_ids)
 
     def coverage(self, query_tokens: Sequence[str], chunk_id: str, unknown: bool = True) -> float:

@@ -105,7 +105,8 @@ class HybridSearcher:
 
     def __init__(self, chunks: Mapping[str, Chunk], vectors: VectorIndex, lexical: LexicalIndex,
                  embedder: Embedder | None, settings: RetrievalSettings,
-                 concept_chunks: ChunkLookup | None = None, expand_chunks: ChunkLookup | None = None):
+                 concept_chunks: ChunkLookup | None = None, expand_chunks: ChunkLookup | None = None,
+                 query_terms: ChunkLookup | None = None):
         self.chunks = chunks
         self.vectors = vectors
         self.lexical = lexical
@@ -113,6 +114,7 @@ class HybridSearcher:
         self.settings = settings
         self.concept_chunks = concept_chunks
         self.expand_chunks = expand_chunks
+        self.query_terms = query_terms
         # Heading-only chunks ("## 六、预训练模型") hold nothing to read: they stay indexed but are never returned.
         self._empty = {cid for cid, chunk in chunks.items() if not has_content(chunk)}
         self._overfetch = min(len(self._empty), 64)
@@ -120,7 +122,8 @@ class HybridSearcher:
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, chunks: Mapping[str, Chunk], embedder: Embedder | None,
                       settings: RetrievalSettings, concept_chunks: ChunkLookup | None = None,
-                      expand_chunks: ChunkLookup | None = None) -> HybridSearcher:
+                      expand_chunks: ChunkLookup | None = None, query_terms: ChunkLookup | None = None
+                      ) -> HybridSearcher:
         """Load the indexes of a workspace generation (checksums verified by the snapshot).
 
         Raises:
@@ -130,7 +133,7 @@ class HybridSearcher:
         known = read_vector_ids(snapshot.dir) if snapshot.has("vectors/ids.json") else list(chunks)
         vectors = VectorIndex.load(index_path, known, ef_search=settings.hnsw_ef_search)
         lexical = LexicalIndex.load(snapshot.path(LEXICAL_DIR))
-        return cls(chunks, vectors, lexical, embedder, settings, concept_chunks, expand_chunks)
+        return cls(chunks, vectors, lexical, embedder, settings, concept_chunks, expand_chunks, query_terms)
 
     # ------------------------------------------------------------------ rankings
 
@@ -178,9 +181,9 @@ class HybridSearcher:
                 raise InputError("The query is empty: type a question or a few keywords.")
         if params.mode == "lexical":
             return [self._lexical_hits(q, params.k) for q in queries]
-        matrix = self._encode(queries) if queries else np.zeros((0, 1), np.float32)
         if params.mode == "dense":
-            return [self._dense_hits(vec, params.k) for vec in matrix]
+            return [self._dense_hits(vec, params.k) for vec in self._encode(queries)]
+        matrix = self._encode(queries)
         return [self._hybrid_hits(q, vec, params.k) for q, vec in zip(queries, matrix, strict=True)]
 
     def _lexical_hits(self, query: str, k: int) -> list[Hit]:
@@ -197,14 +200,10 @@ class HybridSearcher:
         n = max(self.settings.candidates, k)
         tokens = tokenize(query)
         dense = self.dense_ranking(query_vector, n)
-        lexical = self.lexical_ranking(query, n, tokens)
-        dense_ids, lexical_ids = [c for c, _ in dense], [c for c, _ in lexical]
-        rankings, weights = self._rankings(query, tokens, dense_ids, lexical_ids)
-        fused = fuse_rrf(rankings, weights, self.settings.rrf_k)[:k]
-        ids = [cid for cid, _ in fused]
-        cosines = self._cosines(query_vector, ids, dict(dense))
+        lexical = self._returnable(self.lexical.search(tokens, n + self._overfetch, *self._alias_tokens(query)), n)
+        fused, concept = self._fuse(query, tokens, [c for c, _ in dense], [c for c, _ in lexical], k)
+        cosines = self._cosines(query_vector, [cid for cid, _ in fused], dict(dense))
         bm25 = dict(lexical)
-        concept = set(rankings[2]) if len(rankings) > 2 else set()
         hits = []
         for rank, (cid, score) in enumerate(fused, start=1):
             scores = {"rrf": score, "dense": cosines.get(cid, 0.0), "lexical": bm25.get(cid, 0.0)}
@@ -212,6 +211,36 @@ class HybridSearcher:
                 scores["concept"] = 1.0 if cid in concept else 0.0
             hits.append(Hit(rank=rank, chunk=self.chunks[cid], score=score, scores=scores))
         return hits
+
+    def _alias_tokens(self, query: str) -> tuple[list[str], float]:
+        """Tokens of the other names (aliases, the other language) of the concepts a query names, and their
+        BM25 weight: "长短期记忆网络" also looks for "LSTM", "collaborative filtering" for "协同过滤"."""
+        if self.settings.alias_weight <= 0:
+            return [], 0.0
+        return tokenize(" ".join(self._lookup("query_terms", query))), self.settings.alias_weight
+
+    def _fuse(self, query: str, tokens: Sequence[str], dense_ids: list[str], lexical_ids: list[str],
+              k: int) -> tuple[list[tuple[str, float]], set[str]]:
+        """The fused top k, and the concept chunks that were boosted.
+
+        The concept ranking rescues: when the words of the query already put a passage defining one of the
+        named concepts in the top k, the graph adds no evidence (the same names matched), so it is not counted
+        twice; otherwise the defining passages join the fusion as a third ranking.
+        """
+        s = self.settings
+        rankings = [dense_ids, lexical_ids]
+        weights = [s.dense_weight * self.dense_factor(query),
+                   s.lexical_weight * self.lexical_factor(tokens, lexical_ids)]
+        if s.graph_expansion:
+            rankings.append(order_by(self._lookup("expand_chunks", query), lexical_ids, dense_ids))
+            weights.append(s.expansion_weight)
+        fused = fuse_rrf(rankings, weights, s.rrf_k)[:k]
+        concept_ids = self._lookup("concept_chunks", query) if s.concept_boost > 0 else []
+        if not concept_ids or set(concept_ids) & {cid for cid, _ in fused}:
+            return fused, set()
+        rankings.append(order_by(concept_ids, lexical_ids, dense_ids)[:s.concept_passages])
+        weights.append(s.concept_boost)
+        return fuse_rrf(rankings, weights, s.rrf_k)[:k], set(concept_ids)
 
     def dense_factor(self, query: str) -> float:
         """How much to trust the dense ranking for this query: the English-first embedder reads Latin text well
@@ -228,37 +257,18 @@ class HybridSearcher:
         coverage = self.lexical.coverage(tokens, lexical_ids[0], unknown=False)
         return min(1.0, max(self.settings.lexical_floor, coverage / self.settings.lexical_full_coverage))
 
-    def vocabulary_gap(self, query: str, lexical_ids: Sequence[str]) -> float:
-        """1 - the IDF-weighted share of the query's words (words the notes never use included) that the best
-        BM25 passage holds: high when the query says things the notes say otherwise (another language, an alias)."""
-        if not lexical_ids:
-            return 1.0
-        return 1.0 - self.lexical.coverage(tokenize(query, bigrams=False), lexical_ids[0], unknown=True)
-
-    def _rankings(self, query: str, tokens: Sequence[str], dense_ids: list[str],
-                  lexical_ids: list[str]) -> tuple[list[list[str]], list[float]]:
-        """The rankings to fuse and their weights: dense, lexical, then concept chunks and graph neighbours."""
-        s = self.settings
-        rankings = [dense_ids, lexical_ids]
-        weights = [s.dense_weight * self.dense_factor(query), s.lexical_weight * self.lexical_factor(tokens, lexical_ids)]
-        concept_ids = self._lookup("concept_chunks", query) if s.concept_boost > 0 else []
-        # Chunks defining the named concepts, ordered by how well the other rankings place them, weighted by
-        # the vocabulary gap: the graph's aliases matter when the notes' own words do not cover the query.
-        rankings.append(order_by(concept_ids, lexical_ids, dense_ids))
-        weights.append(s.concept_boost * self.vocabulary_gap(query, lexical_ids) if concept_ids else 0.0)
-        if s.graph_expansion:
-            rankings.append(order_by(self._lookup("expand_chunks", query), lexical_ids, dense_ids))
-            weights.append(s.expansion_weight)
-        return rankings, weights
-
     def _lookup(self, name: str, query: str) -> list[str]:
-        """Ids from a concept-graph callback; a workspace without a usable graph turns that boost off (once)."""
+        """What a concept-graph callback gives (chunk ids: only returnable ones); a workspace without a usable
+        graph turns that callback off, once, with a warning."""
         lookup: ChunkLookup | None = getattr(self, name)
         if lookup is None:
             return []
         try:
-            return [cid for cid in lookup(query) if cid in self.chunks and cid not in self._empty]
+            found = list(lookup(query))
         except (StudygraphError, ImportError) as exc:
             log.warning("Searching without %s (no usable concept graph: %s).", name.replace("_", " "), exc)
             setattr(self, name, None)
             return []
+        if name == "query_terms":
+            return found
+        return [cid for cid in found if cid in self.chunks and cid not in self._empty]

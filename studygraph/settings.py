@@ -63,6 +63,13 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
     concept_boost: float = Field(1.0, ge=0, description="Weight of the concept ranking (query names a concept).")
+    concept_passages: int = Field(
+        2, ge=1, le=50, description="Most passages defining the query's concepts that the concept boost adds."
+    )
+    alias_weight: float = Field(
+        0.3, ge=0, description="Weight in BM25 of the other names (aliases, the other language) of the concepts a "
+        "query names (query expansion through the glossary and the graph); 0 turns it off.",
+    )
     graph_expansion: bool = Field(False, description="Also boost passages of neighbouring concepts.")
     candidates: int = Field(50, ge=5, le=1000, description="Candidates taken from each ranking before fusion.")
     cjk_dense_weight: float = Field(
@@ -105,7 +112,9 @@ class LLMSettings(_Section):
     base_url: str = Field("http://127.0.0.1:8080/v1", description="Server URL for the 'openai' backend.")
     api_key: str = Field("", description="API key for the 'openai' backend, if the server wants one.")
     n_ctx: int = Field(4096, ge=512, le=262_144, description="Context window in tokens.")
-    n_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all cores).")
+    n_threads: int | None = Field(
+        None, ge=1, description="CPU threads for llama.cpp (default: half the available cores, at least 1)."
+    )
     chat_format: Literal["auto", "chat", "completion"] = Field(
         "auto", description="'auto' uses the GGUF's chat template when it has one, else a completion prompt."
     )
@@ -119,9 +128,10 @@ class AssistantSettings(_Section):
     """How answers are grounded and checked."""
 
     not_found_threshold: float = Field(
-        0.55,
-        description="A best dense cosine at least this high makes the notes relevant on its own (else the question "
-        "must name a concept or its words must be covered, see coverage_threshold); calibrated by bench/answers.py.",
+        0.3,
+        description="For mostly-Latin (English) questions, a best dense cosine at least this high makes the notes "
+        "relevant on its own (else the question must name a concept or its words must be covered, see "
+        "coverage_threshold); calibrated by bench/answers.py --calibrate.",
     )
     cjk_not_found_threshold: float | None = Field(
         None,
@@ -129,16 +139,16 @@ class AssistantSettings(_Section):
         "MiniLM scores any two Chinese texts 0.4-0.7; set it (e.g. 0.6) with a multilingual embedder such as bge-m3.",
     )
     coverage_threshold: float = Field(
-        0.5, ge=0, le=1,
+        0.3, ge=0, le=1,
         description="Least IDF-weighted share of the question's words found in the top passages for the notes to "
         "count as relevant; below it (and without a concept or a high cosine) the answer is 'not in your notes'.",
     )
     support_threshold: float = Field(
-        0.4, ge=0, le=1, description="Least share of a cited sentence's words found in its source (calibrated)."
+        0.3, ge=0, le=1, description="Least share of a cited sentence's words found in its source (calibrated)."
     )
     extractive_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
     max_prompt_tokens: int = Field(
-        1500, ge=256, le=262_144,
+        1200, ge=256, le=262_144,
         description="Most prompt tokens (instructions and sources); smaller prompts answer sooner on a CPU.",
     )
 

@@ -195,3 +195,11 @@ def wide_console(monkeypatch: Any) -> None:
 
     for con in (console, err_console):
         monkeypatch.setattr(con, "_width", 400)
+
+
+def warm_up(notes: str, workspace: str) -> None:
+    """One full ingest, so that forked children start with every module imported and every cache filled
+    (single-threaded BLAS/OpenMP, see `subprocess_env`, keeps forking safe)."""
+    from ingest.pipeline import ingest_paths
+
+    ingest_paths([notes], Settings(workspace=Path(workspace)), FakeEmbedder(name=Settings().embedder.model))

@@ -126,3 +126,17 @@ def test_cli_ask_rejects_an_empty_question(seed_workspace):
     result = CliRunner().invoke(app, ["ask", "  ", "--no-llm", "--workspace", str(seed_workspace)])
     assert result.exit_code != 0
     assert "empty" in result.output
+
+
+def test_path_questions_get_the_study_path_with_citations(seed_service):
+    answer = seed_service.assistant.ask("我想学LoRA，应该先学什么", AnswerParams(use_llm=False))
+    assert answer.mode == "path"
+    lines = answer.answer.splitlines()
+    position = {name: next(i for i, line in enumerate(lines) if line.split("（")[0].endswith(name))
+                for name in ("注意力机制", "Transformer", "LoRA")}
+    assert position["注意力机制"] < position["Transformer"] < position["LoRA"]
+    assert answer.citations and all(c.chunk_id in seed_service.chunks for c in answer.citations)
+    markers = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}
+    english = seed_service.assistant.ask("how should I learn PPO", AnswerParams(use_llm=False))
+    assert english.mode == "path" and english.answer.startswith("A study path to PPO")

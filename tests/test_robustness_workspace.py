@@ -68,9 +68,9 @@ def _reference_keys(folder: Path, scratch: Path) -> list[tuple[str, str]]:
 _CRASH_SERVER = """
 import json, os, shutil, sys
 sys.path.insert(0, {repo!r})
-from tests.robust_helpers import crash_child
-from ingest import pipeline  # imported once here; every child is a fork of this process
+from tests.robust_helpers import crash_child, warm_up
 base, notes, out, points = {base!r}, {notes!r}, {out!r}, {points!r}
+warm_up(notes, os.path.join(out, "warm-up"))  # every child is a fork of this warmed-up process
 results = {{}}
 for k in points:
     ws = os.path.join(out, f"k{{k:05d}}")

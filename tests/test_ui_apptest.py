@@ -23,7 +23,7 @@ from studygraph.workspace import Workspace
 from tests.assistant_fakes import ScriptedLLM
 from tests.conftest import FIXTURE_NOTES, FakeEmbedder
 from ui.views import render
-from ui.views.state import SERVICE_FACTORY_KEY, parse_app_args
+from ui.views.state import SERVICE_FACTORY_KEY, AppOptions, parse_app_args
 from ui.views.uploads import safe_name, save_uploads
 
 APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
@@ -261,6 +261,36 @@ def test_chat_history_keeps_every_turn(workspace: Path):
     assert [t["question"] for t in at.session_state["chat_history"]] == [
         "What does LoRA train?", "What does the learning rate control in gradient descent?"]
     assert len(at.chat_message) == 4
+
+
+def test_chat_routes_a_learning_question_to_a_study_path(workspace: Path):
+    llm = scripted(cites_first_source)
+    at = make_app(workspace, llm)
+    at.run()
+    ask(at, "我想学LoRA，应该先学什么？")
+    answer = at.session_state["chat_history"][0]["answer"]
+    assert answer.mode == "path" and llm.prompts == []
+    assert "学习路径" in texts(at)
+    assert "Transformer" in next(h.value for h in at.html if "sg-answer" in h.value)
+
+
+def test_chat_sidebar_names_the_models_and_retrieval_settings(workspace: Path):
+    at = make_app(workspace, scripted(cites_first_source))
+    at.run()
+    sidebar = "\n".join(plain(c.value) for c in at.sidebar.caption)
+    assert "bundled:gemma-3-270m" in sidebar and "bundled:all-MiniLM-L6-v2" in sidebar
+    assert at.slider(key="chat_k").value == 5 and at.selectbox(key="chat_mode").value == "hybrid"
+    at.slider(key="chat_k").set_value(2).run()
+    at.toggle(key="chat_no_llm").set_value(True).run()
+    ask(at, "What does the learning rate control in gradient descent?")
+    assert len(at.session_state["chat_history"][0]["answer"].citations) <= 2
+
+
+def test_no_llm_option_starts_with_the_toggle_on(workspace: Path):
+    at = make_app(workspace, scripted(cites_first_source))
+    at.session_state["app_options"] = AppOptions(no_llm=True)
+    at.run()
+    assert at.toggle(key="chat_no_llm").value is True
 
 
 def test_note_html_and_script_reach_the_page_escaped(workspace: Path):

@@ -24,6 +24,7 @@ PAGES = {
 
 
 def main() -> None:
+    """Read the options once per session, then run the page the user is on."""
     st.set_page_config(page_title="studygraph", page_icon=":material/school:", layout="wide")
     if "app_options" not in st.session_state:
         st.session_state["app_options"] = parse_app_args(sys.argv[1:])

@@ -18,9 +18,9 @@ def sidebar(service: StudyService) -> dict:
     settings = service.settings
     with st.sidebar:
         st.subheader("Answering")
-        st.caption(f"LLM: `{settings.llm.model}` ({settings.llm.backend})"
-                   + (" · loaded" if service.llm_loaded else ""))
-        st.caption(f"Embedder: `{settings.embedder.model}`")
+        loaded = " · loaded" if service.llm_loaded else ""
+        st.caption(render.md_text(f"LLM: {settings.llm.model} ({settings.llm.backend}){loaded}"))
+        st.caption(render.md_text(f"Embedder: {settings.embedder.model}"))
         no_llm = st.toggle("Answer without LLM", value=app_options().no_llm, key="chat_no_llm",
                            help="Quote the best-matching sentences of your notes instead of generating text.")
         k = st.slider("Passages (k)", 1, 20, settings.retrieval.k, key="chat_k")
@@ -62,12 +62,13 @@ def show_answer(service: StudyService, answer: Answer, discarded: str = "") -> N
                    icon=":material/report:")
         for sentence in render.unmatched(answer.answer, answer.unsupported):
             st.markdown("- ⚠ " + render.md_text(sentence))
+    folded = len(answer.citations) > 3  # a long path answer: passages open on demand
     for citation in answer.citations:
-        citation_card(service, citation, render.claims_citing(answer.answer, citation.n))
+        citation_card(service, citation, render.claims_citing(answer.answer, citation.n), folded)
     if answer.nearest:
         st.caption("Nearest passages (they do not answer the question):")
         for citation in answer.nearest:
-            citation_card(service, citation, ())
+            citation_card(service, citation, (), folded=True)
     meta = [answer.mode]
     if answer.model:
         meta.append(answer.model)
@@ -76,8 +77,9 @@ def show_answer(service: StudyService, answer: Answer, discarded: str = "") -> N
     st.caption(render.md_text(" · ".join(meta)))
 
 
-def citation_card(service: StudyService, citation: Citation, claims: list[str] | tuple[str, ...]) -> None:
-    """File, heading path, lines and the passage, with the cited text highlighted."""
+def citation_card(service: StudyService, citation: Citation, claims: list[str] | tuple[str, ...],
+                  folded: bool = False) -> None:
+    """File, heading path, lines and the passage (in an expander when `folded`), the cited text highlighted."""
     chunk = service.chunks.get(citation.chunk_id)
     passage = chunk.text if chunk is not None else citation.text
     with st.container(border=True):
@@ -85,7 +87,12 @@ def citation_card(service: StudyService, citation: Citation, claims: list[str] |
         if not citation.supported:
             label += "  \n:red[⚠ does not support the sentence that cites it]"
         st.markdown(label)
-        st.html(render.passage_html(passage, render.cited_spans(passage, citation.text, claims)))
+        shown = render.passage_html(passage, render.cited_spans(passage, citation.text, claims))
+        if folded:
+            with st.expander("Passage"):
+                st.html(shown)
+        else:
+            st.html(shown)
 
 
 def ask(service: StudyService, question: str, params: dict) -> tuple[Answer, str]:
@@ -111,6 +118,7 @@ def ask(service: StudyService, question: str, params: dict) -> tuple[Answer, str
 
 
 def main() -> None:
+    """The page: settings in the sidebar, the conversation, and the question box."""
     st.title("Ask your notes")
     st.html(render.STYLE)
     with shows_errors():

@@ -18,8 +18,9 @@ def evidence_line(service: StudyService, evidence: Evidence) -> str:
     where = (render.location(chunk.source, chunk.heading_path, chunk.line_start, chunk.line_end)
              if chunk is not None else f"chunk {evidence.chunk_id} (not in this workspace)")
     text = f"{evidence.rule} · {where}"
-    if evidence.detail:
-        text += f": “{evidence.detail}”"
+    detail = " ".join(evidence.detail.split())
+    if detail:
+        text += f": “{detail[:160]}{'…' if len(detail) > 160 else ''}”"
     return render.md_text(text)
 
 

@@ -74,6 +74,7 @@ def build_view(graph: ConceptGraph, selected: str | None, depth: int, types: lis
 
 
 def colour_of(concept: Concept, colour_by: str, chapters: list[str]) -> str:
+    """The palette colour of a concept's chapter or community."""
     if colour_by == "community":
         return PALETTE[concept.community % len(PALETTE)]
     index = chapters.index(concept.chapter) if concept.chapter in chapters else len(PALETTE) - 1
@@ -102,16 +103,18 @@ def draw(view: GraphView, selected: str | None, colour_by: str, chapters: list[s
                    color=colour_of(c, colour_by, chapters),
                    shape="diamond" if c.id == selected else "dot",
                    borderWidth=4 if c.id == selected else 1,
-                   font={"size": 16 if c.id == selected else 13})
+                   font={"size": 18 if c.id == selected else 14},
+                   scaling={"label": {"drawThreshold": 3}})  # keep labels readable when zoomed out
              for c in view.concepts]
     edges = [AEdge(source=e.source, target=e.target, title=e.type, **EDGE_STYLE[e.type]) for e in view.edges]
-    config = Config(height=620, width=900, directed=True, physics=True, hierarchical=False,
+    config = Config(height=680, width=900, directed=True, physics=True, hierarchical=False,
                     stabilization=True, fit=True, solver="forceAtlas2Based", minVelocity=2)
     config.width = "100%"
     return agraph(nodes=nodes, edges=edges, config=config)
 
 
 def legend(view: GraphView, colour_by: str, chapters: list[str]) -> None:
+    """Edge styles and their meaning, then the colours of the chapters (or communities) drawn."""
     chips = []
     for edge_type, style in EDGE_STYLE.items():
         line = "dashed" if style["dashes"] else "solid"
@@ -148,7 +151,8 @@ def controls(service: StudyService, graph: ConceptGraph, chapters: list[str]) ->
         chosen_chapters = st.multiselect("Chapters", chapters, key="graph_chapters",
                                          placeholder="all chapters")
         colour_by = st.radio("Colour by", ["chapter", "community"], horizontal=True, key="graph_colour")
-        max_nodes = st.slider("Most concepts drawn", 10, 400, 150, step=10, key="graph_max")
+        max_nodes = st.slider("Most concepts drawn", 10, 400, 100, step=10, key="graph_max",
+                              help="The most important concepts are drawn first.")
     return {"selected": selected, "depth": depth, "types": types, "chapters": chosen_chapters,
             "colour_by": colour_by, "max_nodes": max_nodes}
 
@@ -166,6 +170,7 @@ def find_concepts(service: StudyService, graph: ConceptGraph, query: str) -> lis
 
 
 def main() -> None:
+    """The page: filters in the sidebar, the network on the left, the selected concept's panel on the right."""
     st.title("Concept graph")
     st.html(render.STYLE)
     with shows_errors():
@@ -180,7 +185,7 @@ def main() -> None:
         opts = controls(service, graph, chapters)
         view = build_view(graph, opts["selected"], opts["depth"], opts["types"], opts["chapters"],
                           opts["max_nodes"])
-        left, right = st.columns([3, 2], gap="medium")
+        left, right = st.columns([2, 1], gap="medium")
         with left:
             counts = f"{len(view.concepts)} concepts, {len(view.edges)} edges"
             if view.truncated:

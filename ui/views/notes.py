@@ -20,6 +20,7 @@ SUMMARY_KEY = "notes_last_summary"
 
 
 def workspace_status(service: StudyService) -> None:
+    """Counts, generation, last update and models of the workspace (or why there is none)."""
     settings = service.settings
     st.subheader("Workspace")
     st.caption(render.md_text(f"{Path(settings.workspace).resolve()}"))
@@ -91,6 +92,7 @@ def show_summary(report: IngestReport, notes: list[str]) -> None:
 
 
 def ingest_folder(service: StudyService) -> None:
+    """A form that ingests a folder or file on this computer."""
     st.subheader("Ingest a folder or file")
     with st.form("ingest_folder"):
         folder = st.text_input("Path on this computer", placeholder="e.g. data/notes or ~/notes")
@@ -106,6 +108,7 @@ def ingest_folder(service: StudyService) -> None:
 
 
 def ingest_uploads(service: StudyService) -> None:
+    """A form that saves uploaded notes under the workspace and ingests them."""
     settings = service.settings
     limit = settings.ui.max_upload_mb
     st.subheader("Upload Markdown notes")
@@ -126,6 +129,7 @@ def ingest_uploads(service: StudyService) -> None:
 
 
 def main() -> None:
+    """The page: workspace status, the last ingest's summary, and the two ways to add notes."""
     st.title("Notes")
     with shows_errors():
         service = get_service()

@@ -21,6 +21,7 @@ STAGE_COLOURS = {"foundations": "#a0cbe8", "core": "#ffbe7d", "goal": "#8cd17d"}
 
 
 def _ids(service: StudyService, names: list[str]) -> list[str]:
+    """Concept ids of the names that resolve."""
     found, _ = resolve_concepts(service.resolver, names)
     return list(dict.fromkeys(cid for _, cid in found))
 
@@ -58,11 +59,13 @@ def save_choices(service: StudyService, graph: ConceptGraph) -> None:
 
 
 def mark_known(service: StudyService, graph: ConceptGraph, concept_id: str) -> None:
+    """Add a step's concept to the known ones and save the profile (a button callback)."""
     st.session_state[KNOWN] = list(dict.fromkeys([*st.session_state.get(KNOWN, []), concept_id]))
     save_choices(service, graph)
 
 
 def choices(service: StudyService, graph: ConceptGraph) -> list[str]:
+    """Goal and known-concept pickers; returns the goal names to plan for."""
     names = {c.id: c.name for c in graph.concepts}
     fmt = lambda i: names.get(i, i)  # noqa: E731
     on_change = lambda: save_choices(service, graph)  # noqa: E731
@@ -79,6 +82,7 @@ def choices(service: StudyService, graph: ConceptGraph) -> list[str]:
 
 
 def step_card(service: StudyService, graph: ConceptGraph, number: int, step: StudyStep) -> None:
+    """One step: concept, stage, minutes, why it is there, and the passages to read."""
     with st.container(border=True):
         head, tick = st.columns([3, 1])
         aliases = f" ({', '.join(step.aliases[:3])})" if step.aliases else ""
@@ -132,6 +136,7 @@ def path_markdown(path: StudyPath) -> str:
 
 
 def show_path(service: StudyService, graph: ConceptGraph, path: StudyPath) -> None:
+    """Unknown goals with suggestions, totals, export, the layered picture and the steps by stage."""
     for miss in path.unknown_goals:
         suggestions = ", ".join(str(s) for s in miss.get("suggestions", [])[:5]) or "nothing close"
         st.warning(render.md_text(f"No concept matches “{miss['query']}”. Did you mean: {suggestions}?"))
@@ -158,6 +163,7 @@ def show_path(service: StudyService, graph: ConceptGraph, path: StudyPath) -> No
 
 
 def show_frontier(service: StudyService, graph: ConceptGraph, profile: Profile) -> None:
+    """Concepts ready to learn now, ranked by the goals they unlock."""
     st.subheader("Next frontier")
     st.caption("Concepts you can learn now: everything they need is known. Ranked by the goals they unlock.")
     items = next_frontier(graph, st.session_state.get(KNOWN, []), st.session_state.get(GOALS, []), limit=8,
@@ -170,6 +176,7 @@ def show_frontier(service: StudyService, graph: ConceptGraph, profile: Profile) 
 
 
 def main() -> None:
+    """The page: pickers on top, the path on the left, the next frontier on the right."""
     st.title("Study path")
     with shows_errors():
         service = get_service()

@@ -145,5 +145,6 @@ def _with_citations(text: str) -> str:
 
 
 def citation_label(citation: Citation) -> str:
+    """`[n] file › heading · lines a–b`, as plain text."""
     return f"[{citation.n}] " + location(citation.source, citation.heading_path, citation.line_start,
                                          citation.line_end)

@@ -89,6 +89,7 @@ def _shared_holder(config: str, workspace: str) -> ServiceHolder:
 
 
 def app_options() -> AppOptions:
+    """The options this browser session was started with (defaults under AppTest)."""
     return st.session_state.get("app_options") or AppOptions()
 
 
