@@ -224,7 +224,7 @@ class Assistant:
         for piece in guard_loops(stream, pieces):
             yield AnswerEvent("token", text=piece)
         raw = "".join(pieces)
-        check = verify_answer(raw, prompt, self.settings.assistant.support_threshold, question)
+        check = verify_answer(raw, prompt, self.settings.assistant.support_threshold, question, self.stats.idf)
         if check.refused:
             yield AnswerEvent("discard", text="the model found no answer in the sources")
             yield AnswerEvent("answer", answer=replace_model(self._not_found(question, hits), llm.name))

@@ -66,6 +66,7 @@ class OpenAICompatibleLLM:
         self.base_url = settings.base_url.rstrip("/")
         self._tokenize_url: str | None = self.base_url.removesuffix("/v1") + "/tokenize"
         self._chat = settings.chat_format != "completion"
+        self._token_counts: dict[str, int] = {}
 
     @property
     def n_ctx(self) -> int:
@@ -77,14 +78,20 @@ class OpenAICompatibleLLM:
 
     def count_tokens(self, text: str) -> int:
         """Tokens by the server's `/tokenize` (llama-server) when it has one, else an estimate."""
-        if self._tokenize_url is not None:
+        if self._tokenize_url is None:
+            return estimate_tokens(text)
+        if text not in self._token_counts:
             try:
                 reply = self._post_json(self._tokenize_url, {"content": text})
-                return len(reply["tokens"])
+                count = len(reply["tokens"])
             except (ModelError, KeyError, TypeError):
                 log.info("server has no /tokenize; estimating token counts")
                 self._tokenize_url = None
-        return estimate_tokens(text)
+                return estimate_tokens(text)
+            if len(self._token_counts) >= 4096:  # prompts are fitted with many counts of the same texts
+                self._token_counts.clear()
+            self._token_counts[text] = count
+        return self._token_counts[text]
 
     def complete(self, prompt: str, params: GenerationParams) -> Iterator[str]:
         body = {"prompt": prompt, **self._common(params)}

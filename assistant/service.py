@@ -126,14 +126,16 @@ class StudyService:
 
     def concept_names_for_query(self, query: str) -> list[str]:
         """Other names (aliases, the other language) of the glossary terms and concepts a query names."""
+        from kg.graph import GRAPH_FILE
         from kg.matcher import fold
 
         names: list[str] = []
         for key in self._glossary_matcher.concepts_in(query):
             names.extend(self.glossary.entry(key).names)
-        for concept_id in self.resolver.find_in_text(query):
-            concept = self.graph.concept(concept_id)
-            names.extend((concept.name, *concept.aliases))
+        if self.snapshot.has(GRAPH_FILE):  # a workspace without a graph still expands through the glossary
+            for concept_id in self.resolver.find_in_text(query):
+                concept = self.graph.concept(concept_id)
+                names.extend((concept.name, *concept.aliases))
         folded = fold(query)
         return [name for name in dict.fromkeys(names) if fold(name) not in folded]
 

@@ -6,6 +6,7 @@ import logging
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.prompts import NOT_IN_NOTES, Prompt, example_texts
@@ -14,21 +15,22 @@ from studygraph.records import Chunk, Citation
 
 log = logging.getLogger(__name__)
 
-# Calibrated with `python bench/answers.py --calibrate` on the seed: 162 sentences scored against their own passage
-# (verbatim, a third of their words dropped, a filler clause added: 5th percentile 1.0, 0.50, 0.36) and 54 against
-# an unrelated passage of the same notes (95th percentile 0.08). At 0.3, 1.2 % of the restatements are rejected and
-# 1.9 % of the unrelated sentences accepted.
-DEFAULT_SUPPORT_THRESHOLD = 0.3
+# Calibrated with `python bench/answers.py --calibrate` on the seed, IDF-weighted as the assistant does: 162
+# sentences scored against their own passage (verbatim, a third of their words dropped, a filler clause added: 5th
+# percentiles 1.0, 0.43, 0.25) and 54 against an unrelated passage of the same notes (95th percentile 0.07). At
+# 0.25, 1.2 % of the restatements are rejected and 1.9 % of the unrelated sentences accepted.
+DEFAULT_SUPPORT_THRESHOLD = 0.25
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|preceding|your)\s+"
     r"(instructions?|prompts?|rules|directions)"
     r"|\b(you\s+are\s+now|new\s+instructions?|system\s+prompt|reply\s+(only\s+)?with|respond\s+(only\s+)?with"
-    r"|reply\s+[\"'A-Z]{3,}|say\s+[\"'][^\"']+[\"']\s+only)"
+    r"|reply\s+(?-i:[\"'“]?[A-Z]{4,}\b)|say\s+[\"'][^\"']+[\"']\s+only)"
     r"|(忽略|无视|忘记|忘掉)(掉)?(之前|以上|上面|前面|先前|所有|全部)?的?(所有|全部)?(指令|指示|说明|规则|提示|要求)"
     r"|(你现在是|新的指令|系统提示|只回复|只回答|请回复)",
     re.IGNORECASE,
 )
+Weight = Callable[[str], float]
 _MIN_FEATURES = 2
 _MIN_NEW_FEATURES = 2
 
@@ -50,10 +52,15 @@ def evidence_features(chunk: Chunk) -> set[str]:
     return features(" ".join(chunk.heading_path) + "\n" + "\n".join(kept))
 
 
-def support_score(sentence: str, evidence: set[str]) -> float:
-    """Share of the sentence's features found in the evidence (0 when the sentence has none)."""
+def support_score(sentence: str, evidence: set[str], weight: Weight | None = None) -> float:
+    """Share of the sentence's features found in the evidence, each weighted by its IDF when `weight` is given
+    (generic words such as 学习 or model then count for little); 0 when the sentence has no features."""
     own = features(sentence)
-    return len(own & evidence) / len(own) if own else 0.0
+    if not own:
+        return 0.0
+    if weight is None:
+        return len(own & evidence) / len(own)
+    return sum(weight(f) for f in own & evidence) / sum(weight(f) for f in own)
 
 
 @dataclass(frozen=True)
@@ -173,7 +180,7 @@ def _assign_citations(sentences: list[str]) -> list[tuple[int, ...]]:
     return assigned
 
 
-def check_sentences(text: str, prompt: Prompt, threshold: float) -> list[SentenceCheck]:
+def check_sentences(text: str, prompt: Prompt, threshold: float, weight: Weight | None = None) -> list[SentenceCheck]:
     """Each sentence of a (marker-repaired) answer against the sources it cites."""
     # The whole chunk is evidence, even where the prompt held only its start: the claim is true of the notes.
     evidence = {s.n: evidence_features(s.chunk) for s in prompt.sources}
@@ -183,7 +190,7 @@ def check_sentences(text: str, prompt: Prompt, threshold: float) -> list[Sentenc
         if len(features(sentence)) < _MIN_FEATURES and not markers_in(sentence):
             checks.append(SentenceCheck(sentence, cited, 0.0, True, checked=False))  # "Here is the answer:"
             continue
-        score = max((support_score(sentence, evidence[n]) for n in cited), default=0.0)
+        score = max((support_score(sentence, evidence[n], weight) for n in cited), default=0.0)
         checks.append(SentenceCheck(sentence, cited, score, bool(cited) and score >= threshold, checked=True))
     return checks
 
@@ -195,7 +202,7 @@ def citation_for(n: int, chunk: Chunk, supported: bool = True) -> Citation:
 
 
 def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_THRESHOLD,
-                  question: str = "") -> Verification:
+                  question: str = "", weight: Weight | None = None) -> Verification:
     """Check a generated answer; `degenerate` says why it cannot be shown (then an extractive answer is used).
 
     Args:
@@ -203,6 +210,7 @@ def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_T
         prompt: the prompt it answered, whose sources its `[n]` markers refer to.
         threshold: least support score of a cited sentence.
         question: the question, to reject answers that only repeat it.
+        weight: IDF of a feature over the workspace (`CorpusStats.idf`), so that generic words weigh little.
 
     Returns:
         The repaired text, per-sentence checks, the citations (with `supported`), and any degeneracy reason.
@@ -211,13 +219,16 @@ def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_T
     reason = _degenerate_reason(raw, text, prompt, question)
     if reason == "refusal":
         return Verification(text, (), (), (), None, refused=True)
-    checks = check_sentences(text, prompt, threshold) if reason is None else []
+    checks = check_sentences(text, prompt, threshold, weight) if reason is None else []
     cited = sorted({n for c in checks for n in c.cited})
     if reason is None and not cited:
         reason = "no valid citation"
     supported_by = {n for c in checks if c.checked and c.supported for n in c.cited}
     if reason is None and not supported_by:
         reason = "no sentence is supported by the source it cites"
+    checked = [c for c in checks if c.checked]
+    if reason is None and 2 * sum(c.supported for c in checked) < len(checked):
+        reason = "most sentences are not supported by their sources"
     citations = tuple(citation_for(n, prompt.sources[n - 1].chunk, n in supported_by) for n in cited)
     unsupported = tuple(c.text for c in checks if c.checked and not c.supported)
     if reason:
@@ -229,7 +240,8 @@ def _degenerate_reason(raw: str, text: str, prompt: Prompt, question: str) -> st
     if not strip_markers(text):
         return "empty"
     if is_refusal(text):
-        return "refusal"
+        # An instruct model that says so is believed; a base model is only echoing the phrase its prompt showed it.
+        return "refusal" if prompt.kind == "chat" else "copies the prompt's not-found phrase"
     if is_repetitive(raw):
         return "repetition loop"
     if copies_prompt(raw, prompt):

@@ -141,6 +141,7 @@ def _drop_third(sentence: str, rng: random.Random) -> str:
 def support_samples(service: StudyService, dev: list[QAItem], seed: int = 7) -> dict[str, list[float]]:
     """Support scores of sentences against their own passage (three ways) and an unrelated one."""
     rng = random.Random(seed)
+    weight = service.assistant.stats.idf  # as the assistant weighs support
     chunks = [c for c in service.chunks.values() if c.kind != "code"]
     gold = [c for c in chunks if any(is_relevant(c, item) for item in dev)]
     samples: dict[str, list[float]] = {"verbatim": [], "drop_third": [], "with_filler": [], "unrelated": []}
@@ -150,12 +151,12 @@ def support_samples(service: StudyService, dev: list[QAItem], seed: int = 7) -> 
         for unit in passage_units(chunk.text):
             if unit.kind in ("code", "formula") or len(unit.text) < 8:
                 continue
-            samples["verbatim"].append(support_score(unit.text, own))
-            samples["drop_third"].append(support_score(_drop_third(unit.text, rng), own))
+            samples["verbatim"].append(support_score(unit.text, own, weight))
+            samples["drop_third"].append(support_score(_drop_third(unit.text, rng), own, weight))
             filler = "根据笔记，这一点很重要：" if any("\u4e00" <= ch <= "\u9fff" for ch in unit.text) else \
                 "According to the notes, this matters: "
-            samples["with_filler"].append(support_score(filler + unit.text, own))
-            samples["unrelated"].append(support_score(unit.text, evidence_features(rng.choice(others))))
+            samples["with_filler"].append(support_score(filler + unit.text, own, weight))
+            samples["unrelated"].append(support_score(unit.text, evidence_features(rng.choice(others)), weight))
     return samples
 
 

@@ -1,13 +1,12 @@
-"""Build ingest/data/zh_char_lm.json.gz, the count tables of the lossy mojibake repair's language models.
+"""Build ingest/data/zh_char_lm.json.gz, the count tables of the lossy mojibake repair's character model.
 
 Usage: python bench/build_char_lm.py [--corpus DIR] [--out FILE] [--check]
 
 Counts, reproducibly (sorted JSON, gzip without a timestamp):
   - char_trigrams: character trigrams (ASCII letter/digit/space runs as one token) of every line of the
     paddle-dl-zh notes (PaddlePaddle/awesome-DeepLearning, Apache-2.0, see shared/corpora/paddle-dl-zh/SOURCE.txt);
-  - tag_trigrams: trigrams of the coarse jieba POS classes of the same lines, segmented by jieba without HMM;
   - dictionary_bigrams: character bigrams inside jieba's dictionary words, weighted by the words' counts
-    (jieba 0.42.1, MIT), pruned below --min-bigram.
+    (jieba 0.42.1, MIT), all of them (--min-bigram N prunes smaller weights: worse in cross-validation).
 With --check, only compares a fresh build with the shipped file and exits 1 when they differ.
 """
 
@@ -28,23 +27,22 @@ from ingest.mojibake_lm import DATA_FILE, build_counts, save_counts  # noqa: E40
 PADDLE = REPO.parent / "shared" / "corpora" / "paddle-dl-zh"
 OUT = REPO / "ingest" / "data" / DATA_FILE
 SOURCE = (
-    "char_trigrams, tag_trigrams: shared/corpora/paddle-dl-zh (PaddlePaddle/awesome-DeepLearning @772e97d, "
+    "char_trigrams: shared/corpora/paddle-dl-zh (PaddlePaddle/awesome-DeepLearning @772e97d, "
     "Apache-2.0); dictionary_bigrams: jieba 0.42.1 dict.txt (MIT); built by bench/build_char_lm.py"
 )
-MIN_BIGRAM = 10
+MIN_BIGRAM = 1
 
 
 def build(corpus: Path, min_bigram: int) -> dict[str, dict[str, float]]:
     """The count tables from the corpus notes (*.md, sorted) and jieba's dictionary."""
     import jieba
-    import jieba.posseg
 
     jieba.setLogLevel(logging.WARNING)
     jieba.dt.check_initialized()
     texts = [p.read_text(encoding="utf-8").replace("\r\n", "\n") for p in sorted(corpus.glob("*.md"))]
     if not texts:
         raise SystemExit(f"no notes in {corpus}")
-    counts = build_counts(texts, jieba.dt.FREQ, jieba.posseg.dt.word_tag_tab, lambda s: jieba.lcut(s, HMM=False))
+    counts = build_counts(texts, jieba.dt.FREQ)
     tables: dict[str, dict[str, float]] = {name: dict(table) for name, table in counts.items()}
     tables["dictionary_bigrams"] = {k: v for k, v in tables["dictionary_bigrams"].items() if v >= min_bigram}
     return tables

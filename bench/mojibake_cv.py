@@ -3,7 +3,7 @@
 Usage: python bench/mojibake_cv.py [--folds 5] [--seed-only] [CONFIG ...]
 
 Each CONFIG is a JSON object of overrides, e.g. '{"tag": 0.0}' or '{"prior_weight": 2.0}': keys of
-`Weights` (word, char, tag, tag_window), of `DocumentSettings` (prune_gap, prior_weight, prior_strength,
+`Weights` (word, char), of `DocumentSettings` (prune_gap, prior_weight, prior_strength,
 iterations, agreement_weight, agreement_window), `bigram_weight` and `min_bigram` (pruning). Without a CONFIG the defaults run.
 
 The paddle notes (Apache-2.0) are damaged as the seed was (UTF-8 read as cp1254, undefined bytes and soft
@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from ingest.mojibake import _parse  # noqa: E402
 from ingest.mojibake_lattice import Weights  # noqa: E402
 from ingest.mojibake_lm import build_counts  # noqa: E402
-from ingest.mojibake_restore import DocumentSettings, build_decoder, restore_lines  # noqa: E402
+from ingest.mojibake_restore import BIGRAM_WEIGHT, DocumentSettings, build_decoder, restore_lines  # noqa: E402
 
 PADDLE = REPO.parent / "shared" / "corpora" / "paddle-dl-zh"
 SHARED_SEED = REPO.parent / "shared" / "seed" / "ai-knowledge-system.md"
@@ -60,13 +60,10 @@ class Bench:
 
     def __init__(self, folds: int):
         import jieba
-        import jieba.posseg
 
         jieba.setLogLevel(logging.WARNING)
         jieba.dt.check_initialized()
         self.freq, self.total = jieba.dt.FREQ, jieba.dt.total
-        self.tags = jieba.posseg.dt.word_tag_tab
-        self.segment = lambda line: jieba.lcut(line, HMM=False)
         files = sorted(PADDLE.glob("*.md"))
         self.texts = {f.name: f.read_text(encoding="utf-8").replace("\r\n", "\n") for f in files}
         names = sorted(self.texts)
@@ -78,14 +75,14 @@ class Bench:
     def decoder(self, train: list[str], config: dict):
         key = tuple(sorted(train))
         if key not in self.counts:
-            self.counts[key] = build_counts([self.texts[n] for n in train], self.freq, self.tags, self.segment)
+            self.counts[key] = build_counts([self.texts[n] for n in train], self.freq)
         fields = {f.name for f in dataclasses.fields(Weights)}
         weights = Weights(**{k: v for k, v in config.items() if k in fields})
-        bigram_weight = config.get("bigram_weight", 0.2)
+        bigram_weight = config.get("bigram_weight", BIGRAM_WEIGHT)
         counts = dict(self.counts[key])
         floor = config.get("min_bigram", 0)
         counts["dictionary_bigrams"] = {k: v for k, v in counts["dictionary_bigrams"].items() if v >= floor}
-        return build_decoder(counts, self.freq, self.total, self.tags, weights, bigram_weight)
+        return build_decoder(counts, self.freq, self.total, weights, bigram_weight)
 
     def run(self, config: dict, seed_only: bool) -> dict:
         fields = {f.name for f in dataclasses.fields(DocumentSettings)}
@@ -99,7 +96,9 @@ class Bench:
             errors = 0
             for fold in self.folds:
                 decoder = self.decoder([n for n in self.texts if n not in fold], config)
-                errors += sum(differing(restore(damage(self.texts[n]), decoder, settings), self.texts[n]) for n in fold)
+                errors += sum(
+                    differing(restore(damage(self.texts[n]), decoder, settings), self.texts[n]) for n in fold
+                )
             result["cv"] = errors
         return result
 

@@ -164,8 +164,10 @@ def restore_lossy_mojibake(text: str) -> tuple[str, str | None]:
     """Undo UTF-8 that was decoded as cp1254/cp1252 and saved again, losing the undefined bytes.
 
     Re-encodes the text to the code page's bytes, finds UTF-8 sequences that lost continuation bytes and
-    puts back the bytes that give the most probable Chinese text under jieba's dictionary. Text that does
-    not look like such mojibake is returned unchanged.
+    puts back the bytes that give the most probable Chinese text: jieba's word frequencies times a
+    character trigram model of clean notes (`ingest/data`), then adjusted by the document's own evidence
+    (see `ingest.mojibake_restore`). The models load only here. Text that does not look like such
+    mojibake is returned unchanged.
 
     Args:
         text: decoded text, newlines already normalized to "\\n".

@@ -1,4 +1,4 @@
-"""Lattice search over the candidate characters of one damaged line: jieba words, character and tag trigrams."""
+"""Lattice search over the candidate characters of one damaged line: jieba words x character trigrams."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from ingest.mojibake_lm import (
     BOS,
     EOS,
     RUN_TOKENS,
-    SPACE,
     TrigramModel,
     char_prior,
     is_cjk,
-    tag_token,
     token_of,
 )
 
 Slot = tuple[str, ...]
 Bias = Mapping[tuple[int, str], float]
+# At most this many search states per position: a safety net for long runs of damaged characters.
+BEAM = 64
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,10 @@ class Weights:
     Attributes:
         word: jieba's unigram word model over the best segmentation.
         char: the character trigram model.
-        tag: the POS-tag trigram model of the segmentation's words.
-        tag_window: tag trigrams are scored for words starting this close (in positions) to damage.
     """
 
     word: float = 1.0
     char: float = 1.0
-    tag: float = 0.5
-    tag_window: int = 4
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,6 @@ class _Edge:
     texts: tuple[str, ...]
     tokens: str
     word_logp: float
-    tag: str
     damaged: tuple[tuple[int, str], ...]  # (position, chosen character) where the position is damaged
 
 
@@ -61,14 +56,12 @@ class Decoded:
 
 
 class LatticeDecoder:
-    """Chooses one candidate per damaged slot of a line, maximizing a log-linear mix of three models.
+    """Chooses one candidate per damaged slot of a line, maximizing a log-linear mix of two models.
 
     Args:
         freq: jieba's dictionary counts (prefixes of words have count 0).
         total: the dictionary's total count.
         char_lm: character trigram model over `token_of` tokens.
-        tag_lm: POS-tag trigram model over `tag_token` tokens (optional).
-        word_tags: jieba's word -> POS tag table (for `tag_lm`).
         weights: the weights of the scores.
     """
 
@@ -77,12 +70,10 @@ class LatticeDecoder:
         freq: Mapping[str, int],
         total: float,
         char_lm: TrigramModel,
-        tag_lm: TrigramModel | None = None,
-        word_tags: Mapping[str, str] | None = None,
         weights: Weights | None = None,
     ):
         self.freq, self.log_total = freq, math.log(total)
-        self.char_lm, self.tag_lm, self.word_tags = char_lm, tag_lm, word_tags or {}
+        self.char_lm = char_lm
         self.weights = weights or Weights()
         self.char_logp = lru_cache(maxsize=None)(self._char_logp)
 
@@ -99,10 +90,28 @@ class LatticeDecoder:
         """
         options, origin = _positions(slots)
         slot_position = {slot: pos for pos, slot in enumerate(origin)}
-        lattice = _Lattice(self, options, {(slot_position[s], c): v for (s, c), v in (bias or {}).items()})
-        text = lattice.forward()
-        scores = lattice.backward()
-        return Decoded(text, {origin[pos]: candidates for pos, candidates in scores.items()})
+        position_bias: dict[int, dict[str, float]] = {}
+        for (slot, char), value in (bias or {}).items():
+            position_bias.setdefault(slot_position[slot], {})[char] = value
+        pieces: list[str] = []
+        scores: dict[int, dict[str, float]] = {}
+        for begin, end in _segments(options):
+            segment = options[begin:end]
+            if all(len(option) == 1 for option in segment):
+                pieces.append("".join(option[0] for option in segment))
+                continue
+            context = "".join(token_of(option[0][0]) for option in options[max(0, begin - 2) : begin])
+            segment_bias = {
+                (p - begin, char): value
+                for p in range(begin, end)
+                for char, value in position_bias.get(p, {}).items()
+            }
+            lattice = _Lattice(
+                self, segment, segment_bias, BOS * (2 - len(context)) + context, end == len(options)
+            )
+            pieces.append(lattice.forward())
+            scores.update({origin[begin + pos]: found for pos, found in lattice.backward().items()})
+        return Decoded("".join(pieces), scores)
 
     def edges(self, options: list[Slot], start: int) -> list[_Edge]:
         """Single positions and dictionary words that start at `start`, over every candidate."""
@@ -112,7 +121,7 @@ class LatticeDecoder:
             fixed_symbol = len(text) > 1 or (not damaged and not is_cjk(text))
             logp = 0.0 if fixed_symbol else self.char_logp(text)  # a fixed symbol: every path pays it
             hurt = ((start, text),) if damaged else ()
-            edges.append(_Edge(start + 1, (text,), token_of(text[0]), logp, self._tag(text), hurt))
+            edges.append(_Edge(start + 1, (text,), token_of(text[0]), logp, hurt))
         stack: list[tuple[int, str, tuple[str, ...]]] = [(start, "", ())]
         while stack:
             pos, prefix, texts = stack.pop()
@@ -127,63 +136,54 @@ class LatticeDecoder:
                 if count > 0 and len(chosen) > 1:
                     hurt = tuple((start + k, c) for k, c in enumerate(chosen) if len(options[start + k]) > 1)
                     logp = math.log(count) - self.log_total
-                    tag = tag_token(word, self.word_tags)
-                    edges.append(_Edge(pos + 1, chosen, "".join(map(token_of, chosen)), logp, tag, hurt))
+                    edges.append(_Edge(pos + 1, chosen, "".join(map(token_of, chosen)), logp, hurt))
                 stack.append((pos + 1, word, chosen))
         return edges
 
-    def _tag(self, text: str) -> str:
-        if is_cjk(text[0]):
-            return tag_token(text, self.word_tags)
-        token = token_of(text[0])
-        return "" if token == SPACE else token
-
 
 class _Lattice:
-    """Forward (Viterbi) and backward (max-marginal) passes over one line; states are the last two
-    character tokens and the last two tag tokens."""
+    """Forward (Viterbi) and backward (max-marginal) passes over a segment of a line.
 
-    def __init__(self, decoder: LatticeDecoder, options: list[Slot], bias: Bias):
-        self.decoder, self.options, self.bias = decoder, options, bias
+    A state is the last two tokens; `context` is the state before the segment and `line_end` says whether
+    the segment ends the line (and so scores the end-of-line token).
+    """
+
+    def __init__(
+        self, decoder: LatticeDecoder, options: list[Slot], bias: Bias, context: str, line_end: bool
+    ):
+        self.decoder, self.options, self.bias, self.context = decoder, options, bias, context
         weights = decoder.weights
         self.ww, self.wc = weights.word, weights.char
-        self.wt = weights.tag if decoder.tag_lm is not None else 0.0
         n = len(options)
         damaged = [len(o) > 1 for o in options]
-        window = weights.tag_window
-        self.need_char = [any(damaged[max(0, p - 2) : p + 1]) for p in range(n)]
-        self.need_tag = [any(damaged[max(0, p - window) : p + window + 1]) for p in range(n)]
-        self.eos_char, self.eos_tag = any(damaged[-2:]), any(damaged[-window:])
+        # Trigrams with no damaged token score the same on every path: they are left out.
+        self.need = [any(damaged[max(0, p - 2) : p + 1]) for p in range(n)]
+        self.need_eos = line_end and any(damaged[-2:])
         self.alpha: list[dict[str, tuple[float, int, str, tuple[str, ...]]]] = [{} for _ in range(n + 1)]
         self.moves: list[list[tuple[str, _Edge, float, str]]] = [[] for _ in range(n)]
 
     def _score(self, state: str, edge: _Edge, start: int) -> tuple[float, str]:
         char_lm = self.decoder.char_lm
         score = self.ww * edge.word_logp
-        context, tags = state[:2], state[2:]
         for k, token in enumerate(edge.tokens):
-            if self.need_char[start + k]:
-                score += self.wc * char_lm.logp(context + token)
-            context = context[1] + token
-        if edge.tag and self.wt:
-            if self.need_tag[start]:
-                score += self.wt * self.decoder.tag_lm.logp(tags + edge.tag)
-            tags = tags[1] + edge.tag
-        for pos_char in edge.damaged:
-            score += self.bias.get(pos_char, 0.0)
-        return score, context + tags
+            if self.need[start + k]:
+                score += self.wc * char_lm.logp(state + token)
+            state = state[1] + token
+        if self.bias:
+            for pos_char in edge.damaged:
+                score += self.bias.get(pos_char, 0.0)
+        return score, state
 
     def _final(self, state: str) -> float:
-        score = self.wc * self.decoder.char_lm.logp(state[:2] + EOS) if self.eos_char else 0.0
-        if self.eos_tag and self.wt:
-            score += self.wt * self.decoder.tag_lm.logp(state[2:] + EOS)
-        return score
+        return self.wc * self.decoder.char_lm.logp(state + EOS) if self.need_eos else 0.0
 
     def forward(self) -> str:
         """Viterbi over the lattice; returns the best text."""
         alpha, n = self.alpha, len(self.options)
-        alpha[0][BOS * 4] = (0.0, -1, "", ())
+        alpha[0][self.context] = (0.0, -1, "", ())
         for start in range(n):
+            if len(alpha[start]) > BEAM:
+                alpha[start] = dict(sorted(alpha[start].items(), key=lambda item: -item[1][0])[:BEAM])
             edges = self.decoder.edges(self.options, start)
             moves = self.moves[start]
             for state, (base, *_) in alpha[start].items():
@@ -209,7 +209,10 @@ class _Lattice:
         for start in range(n - 1, -1, -1):
             best: dict[str, float] = {}
             for state, edge, score, new in self.moves[start]:
-                rest = score + beta[edge.end][new]
+                after = beta[edge.end].get(new)
+                if after is None:  # a state the beam dropped
+                    continue
+                rest = score + after
                 if rest > best.get(state, -math.inf):
                     best[state] = rest
                 if edge.damaged:
@@ -220,6 +223,20 @@ class _Lattice:
                             slot[char] = total
             beta[start] = best
         return scores
+
+
+def _segments(options: list[Slot]) -> list[tuple[int, int]]:
+    """Cut a line where the search splits exactly: after a fixed symbol that follows another fixed position.
+
+    No word spans a non-Chinese symbol, and the trigrams after the cut see only the two fixed positions
+    before it, so the pieces can be searched one by one (long lines stay cheap).
+    """
+    cuts = [0]
+    for q in range(2, len(options)):
+        if len(options[q - 2]) == 1 and len(options[q - 1]) == 1 and not is_cjk(options[q - 1][0][0]):
+            cuts.append(q)
+    cuts.append(len(options))
+    return [(begin, end) for begin, end in zip(cuts, cuts[1:], strict=False) if end > begin]
 
 
 def _positions(slots: list[Slot]) -> tuple[list[Slot], list[int]]:

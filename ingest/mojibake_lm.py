@@ -1,4 +1,4 @@
-"""Language models for lossy mojibake repair: character and POS-tag trigrams (Kneser-Ney), character priors."""
+"""Language model for lossy mojibake repair: character trigrams (Kneser-Ney) and character priors."""
 
 from __future__ import annotations
 
@@ -102,22 +102,6 @@ def line_tokens(line: str) -> str:
         if token in RUN_TOKENS and out and out[-1] == token:
             continue
         out.append(token)
-    return "".join(out)
-
-
-def tag_token(word: str, word_tags: Mapping[str, str]) -> str:
-    """The tag token of a Chinese word: its coarse jieba POS class, as a private-use character."""
-    return chr(0xE000 + ord(word_tags.get(word, "x")[0]))
-
-
-def tag_tokens(line: str, segment: Callable[[str], list[str]], word_tags: Mapping[str, str]) -> str:
-    """A clean line as tag tokens: a POS class per Chinese word, the model token of anything else."""
-    out: list[str] = []
-    for word in segment(line):
-        if is_cjk(word[0]):
-            out.append(tag_token(word, word_tags))
-        else:
-            out.extend(token for token in line_tokens(word) if token != SPACE)
     return "".join(out)
 
 
@@ -236,26 +220,15 @@ def load_counts() -> dict[str, dict[str, float]]:
     return {name: table for name, table in payload.items() if isinstance(table, dict)}
 
 
-def build_counts(
-    texts: Iterable[str],
-    freq: Mapping[str, int],
-    word_tags: Mapping[str, str],
-    segment: Callable[[str], list[str]],
-) -> dict[str, Counter[str]]:
-    """The count tables of the models, from clean texts and jieba's dictionary.
+def build_counts(texts: Iterable[str], freq: Mapping[str, int]) -> dict[str, Counter[str]]:
+    """The model's count tables: `char_trigrams` of the clean texts' lines, `dictionary_bigrams` of jieba's words.
 
     Args:
         texts: clean Chinese notes.
         freq: jieba's dictionary counts.
-        word_tags: jieba's word -> POS tag table.
-        segment: a word segmenter (jieba's, without HMM, as the decoder's lattice sees words).
-
-    Returns:
-        `char_trigrams`, `tag_trigrams` (both over the texts' lines) and `dictionary_bigrams`.
     """
-    lines = [line for text in texts for line in text.split("\n")]
+    lines = (line for text in texts for line in text.split("\n"))
     return {
         "char_trigrams": count_trigrams(line_tokens(line) for line in lines),
-        "tag_trigrams": count_trigrams(tag_tokens(line, segment, word_tags) for line in lines),
         "dictionary_bigrams": count_dictionary_bigrams(freq),
     }

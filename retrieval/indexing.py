@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -210,7 +209,3 @@ def update_indexes(tx: Transaction, previous: Snapshot | None, chunks: Sequence[
     log.info("Retrieval indexes: %s", stats)
     return stats
 
-
-def read_vector_ids(directory: Path) -> list[str]:
-    """Chunk ids of a generation's embedding cache (the ids its FAISS index holds)."""
-    return json.loads((directory / VECTOR_IDS).read_text(encoding="utf-8"))

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from retrieval.indexing import FAISS_INDEX, LEXICAL_DIR, read_vector_ids
+from retrieval.indexing import FAISS_INDEX, LEXICAL_DIR
 from retrieval.lexical import LexicalIndex
 from retrieval.tokenize import latin_share, tokenize
 from retrieval.vector_index import VectorIndex
-from studygraph.errors import InputError, StudygraphError
+from studygraph.errors import InputError, StudygraphError, WorkspaceError
 from studygraph.records import Chunk, Hit
+from studygraph.workspace import rebuild_hint
 
 if TYPE_CHECKING:
     from retrieval.embedders import Embedder
@@ -101,6 +102,8 @@ class HybridSearcher:
         settings: fusion weights and candidate counts.
         concept_chunks: query -> ids of chunks defining the concepts it names (the concept boost), or None.
         expand_chunks: query -> ids of chunks of neighbouring concepts (used when settings.graph_expansion).
+        query_terms: query -> other names (aliases, the other language) of the concepts it names, added to
+            the BM25 query with settings.alias_weight.
     """
 
     def __init__(self, chunks: Mapping[str, Chunk], vectors: VectorIndex, lexical: LexicalIndex,
@@ -129,10 +132,12 @@ class HybridSearcher:
         Raises:
             WorkspaceError: a component is missing or corrupted; the message says how to rebuild.
         """
-        index_path = snapshot.path(FAISS_INDEX)
-        known = read_vector_ids(snapshot.dir) if snapshot.has("vectors/ids.json") else list(chunks)
-        vectors = VectorIndex.load(index_path, known, ef_search=settings.hnsw_ef_search)
-        lexical = LexicalIndex.load(snapshot.path(LEXICAL_DIR))
+        index_path, lexical_dir = snapshot.path(FAISS_INDEX), snapshot.path(LEXICAL_DIR)
+        try:
+            vectors = VectorIndex.load(index_path, chunks, ef_search=settings.hnsw_ef_search)
+            lexical = LexicalIndex.load(lexical_dir)
+        except WorkspaceError as exc:
+            raise WorkspaceError(f"{exc}; {rebuild_hint(snapshot.root)}.") from None
         return cls(chunks, vectors, lexical, embedder, settings, concept_chunks, expand_chunks, query_terms)
 
     # ------------------------------------------------------------------ rankings
@@ -250,7 +255,7 @@ class HybridSearcher:
 
     def lexical_factor(self, tokens: Sequence[str], lexical_ids: Sequence[str]) -> float:
         """How much to trust the BM25 ranking: the IDF-weighted share of query tokens its best passage holds
-        (a ranking built on common words alone is mostly noise), scaled so half the weight counts as full."""
+        (a ranking built on common words alone is mostly noise); settings.lexical_full_coverage counts as full."""
         if not lexical_ids:
             return 0.0
         # Words the notes never use (and chance character bigrams) cannot reorder BM25's ranking: left out.

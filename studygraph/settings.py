@@ -59,10 +59,15 @@ class RetrievalSettings(_Section):
     )
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree for large workspaces.")
     hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search breadth for large workspaces.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    rrf_k: int = Field(
+        10, ge=1, description="Reciprocal-rank-fusion constant (smaller: the top ranks of each ranking count more)."
+    )
+    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) ranking in the fusion.")
-    concept_boost: float = Field(1.0, ge=0, description="Weight of the concept ranking (query names a concept).")
+    concept_boost: float = Field(
+        0.5, ge=0, description="Weight of the concept ranking: passages defining the concepts a query names, added "
+        "when the query's words alone leave them out of the top k.",
+    )
     concept_passages: int = Field(
         2, ge=1, le=50, description="Most passages defining the query's concepts that the concept boost adds."
     )
@@ -139,12 +144,14 @@ class AssistantSettings(_Section):
         "MiniLM scores any two Chinese texts 0.4-0.7; set it (e.g. 0.6) with a multilingual embedder such as bge-m3.",
     )
     coverage_threshold: float = Field(
-        0.3, ge=0, le=1,
+        0.25, ge=0, le=1,
         description="Least IDF-weighted share of the question's words found in the top passages for the notes to "
         "count as relevant; below it (and without a concept or a high cosine) the answer is 'not in your notes'.",
     )
     support_threshold: float = Field(
-        0.3, ge=0, le=1, description="Least share of a cited sentence's words found in its source (calibrated)."
+        0.25, ge=0, le=1,
+        description="Least IDF-weighted share of a cited sentence's words found in its source (calibrated by "
+        "bench/answers.py --calibrate).",
     )
     extractive_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
     max_prompt_tokens: int = Field(

@@ -118,11 +118,17 @@ def test_an_endless_loop_is_cut_off_while_streaming(tmp_path, fake_embedder):
     assert events[-1].answer.mode == "extractive"
 
 
-def test_a_refusal_becomes_not_found_with_the_nearest_passages(tmp_path, fake_embedder):
-    assistant, _ = make(tmp_path, fake_embedder, lambda p: " 笔记中没有相关内容。")
+def test_an_instruct_models_refusal_becomes_not_found_with_the_nearest_passages(tmp_path, fake_embedder):
+    assistant, _ = make(tmp_path, fake_embedder, lambda p: " 笔记中没有相关内容。", chat=True)
     answer = assistant.ask(LORA_Q, AnswerParams(k=3))
     assert answer.mode == "not_found" and not answer.citations
     assert answer.nearest and answer.nearest[0].heading_path[-1] == "3.4 LoRA"
+
+
+def test_a_base_model_echoing_the_not_found_phrase_is_replaced_by_quotes(tmp_path, fake_embedder):
+    assistant, _ = make(tmp_path, fake_embedder, lambda p: " 笔记中没有相关内容。", chat=False)
+    answer = assistant.ask(LORA_Q, AnswerParams(k=3))
+    assert answer.mode == "extractive" and answer.citations[0].heading_path[-1] == "3.4 LoRA"
 
 
 @pytest.mark.parametrize("question", ["如何做红烧肉", "who won the 2018 World Cup", "明天北京的天气怎么样"])

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import subprocess
+import sys
+
 import pytest
-from conftest import RAW_SEED, SEED
+from conftest import CORPORA, FIXTURE_NOTES, RAW_SEED, REPO, SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.decode import decode_note
 from ingest.mojibake import repair_text, restore_lossy_mojibake
 
-# Restoration picks characters with a word model; the seed must come back nearly identical.
-MAX_DIFF_SHARE = 0.002
+# The issue's target: under 0.1 % of the characters differ (the seed: under 23 of 23,205). The seed is
+# held out: the models are counted on other notes and their weights chosen by cross-validation on them.
+MAX_DIFF_SHARE = 0.001
 
 
 def damage(text: str, codepage: str) -> str:
@@ -51,9 +56,16 @@ def test_raw_seed_restores_to_the_clean_seed(clean_seed: str, restored_seed) -> 
     assert diff / len(clean_seed) < MAX_DIFF_SHARE, f"{diff} characters differ"
 
 
-@pytest.mark.xfail(strict=True, reason="the unigram word model still confuses 与/中/不 in 'A与B' headings")
-def test_raw_seed_restores_within_the_issue_target(clean_seed: str, restored_seed) -> None:
-    assert differing(restored_seed.text, clean_seed) / len(clean_seed) < 0.001
+def test_short_held_out_notes_are_restored_nearly_whole() -> None:
+    # A short note gives the document-level adjustment little to learn from: a looser bound than the seed's.
+    diff = total = 0
+    for path in sorted(FIXTURE_NOTES.glob("0[123]*.md")):
+        clean = path.read_text(encoding="utf-8")
+        restored, note = restore_lossy_mojibake(damage(clean, "cp1254"))
+        assert note is not None and len(restored) == len(clean)
+        diff += differing(restored, clean)
+        total += len(clean)
+    assert diff / total < 0.01, f"{diff} of {total} characters differ"
 
 
 def test_restored_seed_passes_through_unchanged(clean_seed: str) -> None:
@@ -100,6 +112,16 @@ def test_clean_latin_text_is_not_taken_for_mojibake() -> None:
     assert repair_text(text) == (text, ())
 
 
+def test_clean_files_do_not_load_the_language_models() -> None:
+    code = (
+        "import sys; from ingest.decode import decode_note; "
+        f"decode_note(open({str(SEED)!r}, 'rb').read()); "
+        "print(sorted(m for m in ('jieba', 'ingest.mojibake_restore', 'ingest.mojibake_lm') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_repair_can_be_switched_off() -> None:
     raw = RAW_SEED.read_bytes()
     decoded = decode_note(raw, repair=False)
@@ -119,3 +141,41 @@ def test_clean_text_is_never_repaired(text: str) -> None:
     decoded = decode_note(text.encode("utf-8"))
     assert decoded.text == text.replace("\r\n", "\n").replace("\r", "\n")
     assert decoded.repairs == ()
+
+
+def test_trigram_model_is_a_probability_distribution() -> None:
+    from ingest.mojibake_lm import EOS, TrigramModel, count_trigrams, line_tokens
+
+    lines = ["注意力机制是核心", "自注意力机制", "word2vec 与注意力", "机制"]
+    counts = count_trigrams(line_tokens(line) for line in lines)
+    vocab = sorted({key[2] for key in counts} | set("是核新") | {EOS})
+    model = TrigramModel(counts, prior=lambda token: 1 / len(vocab))
+    for context in ("注意", "力机", "a0", "新新"):  # seen, seen, seen (token classes), unseen
+        total = sum(math.exp(model.logp(context + token)) for token in vocab)
+        assert total == pytest.approx(1.0, abs=1e-9)
+    assert model.logp("注意力") > model.logp("注意新")
+
+
+def test_document_prior_moves_toward_the_candidates_the_document_uses() -> None:
+    from ingest.mojibake_restore import DocumentSettings, _reestimate
+
+    general = {"中": 0.5, "与": 0.3, "不": 0.2}
+    leaning = [{"中": 0.3, "与": 0.6, "不": 0.1}] * 20
+    document = _reestimate(general, leaning, DocumentSettings())
+    assert document["与"] > 0.6 > general["与"]
+    assert sum(document.values()) == pytest.approx(1.0)
+    assert _reestimate(general, [], DocumentSettings()) == pytest.approx(general)
+
+
+def test_shipped_tables_are_small_json_and_rebuild_from_their_sources() -> None:
+    from ingest.mojibake_lm import DATA_FILE, load_counts
+
+    path = REPO / "ingest" / "data" / DATA_FILE
+    assert path.stat().st_size < 3_000_000
+    tables = load_counts()
+    assert {"char_trigrams", "dictionary_bigrams"} <= set(tables)
+    if not (CORPORA / "paddle-dl-zh").is_dir():
+        pytest.skip("the paddle corpus is not here")
+    script = REPO / "bench" / "build_char_lm.py"
+    out = subprocess.run([sys.executable, str(script), "--check"], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -137,6 +137,39 @@ def test_concept_boost_lifts_the_defining_passage(workspace: Path, fake_embedder
     assert mdp not in [h.chunk for h in off.search(query, SearchParams(k=3))]
 
 
+def test_concept_boost_does_not_count_names_the_words_already_matched(workspace: Path, fake_embedder) -> None:
+    # The query's own words put the LLaMA passage first; the concept callback naming other passages must not
+    # push it down (the same names would be counted twice).
+    llama, gan = chunk_under(corpus_chunks(), "LLaMA"), chunk_under(corpus_chunks(), "GAN")
+    searcher = open_searcher(workspace, fake_embedder, RetrievalSettings(concept_boost=5),
+                             concept_chunks=lambda q: [llama.id, gan.id])
+    hits = searcher.search("LoRA 微调方法", SearchParams(k=3))
+    assert hits[0].chunk == llama and gan not in [h.chunk for h in hits]
+
+
+def test_other_names_of_named_concepts_expand_the_lexical_query(workspace: Path, fake_embedder) -> None:
+    # The note says "MDP"; the question says 马尔可夫决策过程; the glossary knows both names.
+    mdp = chunk_under(corpus_chunks(), "强化学习")
+    query = "马尔可夫决策过程由哪几部分组成"
+    terms = {"马尔可夫决策过程": ["MDP", "Markov decision process"]}
+    searcher = open_searcher(workspace, fake_embedder,
+                             query_terms=lambda q: [t for name, ts in terms.items() if name in q for t in ts])
+    assert searcher.search(query, SearchParams(k=1))[0].chunk == mdp
+    off = open_searcher(workspace, fake_embedder, RetrievalSettings(alias_weight=0), query_terms=searcher.query_terms)
+    assert mdp not in [h.chunk for h in off.search(query, SearchParams(k=3))]
+
+
+def test_heading_only_chunks_are_never_returned(tmp_path: Path, fake_embedder) -> None:
+    bare = make_chunk(("AI笔记", "六、预训练模型"), "## 六、预训练模型\n\n---", 30)
+    chunks = [*corpus_chunks(), bare]
+    build_workspace(tmp_path, chunks, fake_embedder)
+    searcher = open_searcher(tmp_path, fake_embedder)
+    for mode in ("hybrid", "dense", "lexical"):
+        hits = searcher.search("预训练模型", SearchParams(k=len(chunks), mode=mode))
+        assert bare not in [h.chunk for h in hits], mode
+    assert bare.id in searcher.vectors  # still indexed: every chunk keeps its vector
+
+
 def test_graph_expansion_is_used_only_when_enabled(workspace: Path, fake_embedder) -> None:
     gan = chunk_under(corpus_chunks(), "GAN")
     query = "对抗训练的判别器"
@@ -251,3 +284,15 @@ def test_a_damaged_embedding_cache_is_rebuilt_not_fatal(tmp_path: Path) -> None:
     assert stats["embedded"] == len(corpus_chunks())
     assert open_searcher(tmp_path, embedder).search("KMeans", SearchParams(k=1))[0].chunk == chunk_under(
         corpus_chunks(), "K-means")
+
+
+def test_the_service_expands_queries_through_the_glossary(workspace: Path, fake_embedder) -> None:
+    from assistant.service import StudyService
+    from studygraph.settings import Settings
+
+    service = StudyService(Settings(workspace=workspace), embedder=fake_embedder)
+    names = service.concept_names_for_query("长短期记忆网络在PyTorch里怎么定义")
+    assert "LSTM" in names and "长短期记忆网络" not in names  # the other names, not the one typed
+    assert service.concept_names_for_query("今天天气不错") == []
+    mdp = chunk_under(corpus_chunks(), "强化学习")
+    assert service.searcher.search("马尔可夫决策过程由哪几部分组成", SearchParams(k=1))[0].chunk == mdp
