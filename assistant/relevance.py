@@ -18,7 +18,7 @@ from studygraph.records import Chunk, Hit
 # English OOD questions is at most 0.20, of English dev questions 0.24-0.70. With (0.25, 0.3), 57/60 dev questions
 # count as answerable and 24/24 OOD questions as not found.
 DEFAULT_COVERAGE_THRESHOLD = 0.25
-DEFAULT_DENSE_THRESHOLD = 0.3
+DEFAULT_DENSE_THRESHOLD = 0.35
 
 
 class CorpusStats:
@@ -64,6 +64,12 @@ def coverage(question: str, chunks: Sequence[Chunk], idf) -> float:  # noqa: ANN
     return found / total if total else 0.0
 
 
+def english_prose(passages: Sequence[Chunk]) -> bool:
+    """Whether most of the passages that are not code are written in English."""
+    prose = [c for c in passages if c.kind != "code"]
+    return bool(prose) and 2 * sum(c.language == "en" for c in prose) > len(prose)
+
+
 def judge_relevance(
     question: str,
     hits: Sequence[Hit],
@@ -82,7 +88,8 @@ def judge_relevance(
         hits: retrieved passages, best first (`scores["dense"]` is the dense cosine where known).
         idf: word weights over the workspace.
         concepts: ids of graph concepts the question names.
-        coverage_threshold: least IDF-weighted share of question words found in the top passages.
+        coverage_threshold: least IDF-weighted share of question words found in the top passages (not used for
+            English questions over English passages).
         dense_threshold: a best dense cosine at least this high makes a mostly-Latin question relevant on its own.
         cjk_dense_threshold: the same for mostly-Chinese questions; None turns the dense signal off for them (the
             bundled English MiniLM gives any two Chinese texts a cosine of 0.4-0.7, whatever their topics).
@@ -93,9 +100,15 @@ def judge_relevance(
     """
     if not hits:
         return Relevance(0.0, 0.0, tuple(concepts), False)
+    passages = [h.chunk for h in hits[:top]]
     dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
-    cov = coverage(question, [h.chunk for h in hits[:top]], idf)
-    threshold = cjk_dense_threshold if cjk_ratio(question) >= 0.5 else dense_threshold
+    cov = coverage(question, passages, idf)
+    latin_question = cjk_ratio(question) < 0.5
+    threshold = dense_threshold if latin_question else cjk_dense_threshold
     by_dense = threshold is not None and dense >= threshold
-    relevant = bool(concepts) or cov >= coverage_threshold or by_dense
-    return Relevance(dense, cov, tuple(concepts), relevant)
+    # In English notes, the lexical ranking brings up passages holding a question's rarer English words whatever
+    # it asks ("capital of Australia"), so word coverage says little there; the embedder reads English well.
+    # Code does not count as English prose: Chinese notes name their identifiers in English too.
+    same_script_latin = latin_question and english_prose(passages)
+    by_coverage = cov >= coverage_threshold and not same_script_latin
+    return Relevance(dense, cov, tuple(concepts), bool(concepts) or by_coverage or by_dense)

@@ -10,7 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.prompts import NOT_IN_NOTES, Prompt, example_texts
-from assistant.text import cjk_bigrams, cjk_ratio, content_tokens, markers_in, split_sentences, strip_markers
+from assistant.text import (
+    CJK,
+    cjk_bigrams,
+    cjk_ratio,
+    content_tokens,
+    markers_in,
+    split_sentences,
+    strip_markers,
+)
 from studygraph.records import Chunk, Citation
 
 log = logging.getLogger(__name__)
@@ -31,6 +39,7 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 Weight = Callable[[str], float]
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _MIN_FEATURES = 2
 _MIN_NEW_FEATURES = 2
 
@@ -150,6 +159,12 @@ def adds_nothing(answer: str, question: str) -> bool:
     return len(new) < _MIN_NEW_FEATURES
 
 
+def too_short(answer: str, least: int = 10) -> bool:
+    """An answer too short to say anything: under `least` units (a CJK character is one, a Latin word three)."""
+    plain = strip_markers(answer)
+    return len(CJK.findall(plain)) + 3 * len(_LATIN_WORD.findall(plain)) < least
+
+
 def wrong_language(answer: str, language: str) -> bool:
     """An answer that is clearly not in the question's language (names of concepts in the other one are fine)."""
     plain = strip_markers(answer)
@@ -227,7 +242,7 @@ def verify_answer(raw: str, prompt: Prompt, threshold: float = DEFAULT_SUPPORT_T
     if reason is None and not supported_by:
         reason = "no sentence is supported by the source it cites"
     checked = [c for c in checks if c.checked]
-    if reason is None and 2 * sum(c.supported for c in checked) < len(checked):
+    if reason is None and len(checked) >= 3 and 2 * sum(c.supported for c in checked) <= len(checked):
         reason = "most sentences are not supported by their sources"
     citations = tuple(citation_for(n, prompt.sources[n - 1].chunk, n in supported_by) for n in cited)
     unsupported = tuple(c.text for c in checks if c.checked and not c.supported)
@@ -250,4 +265,6 @@ def _degenerate_reason(raw: str, text: str, prompt: Prompt, question: str) -> st
         return "wrong language"
     if question and adds_nothing(text, question):
         return "adds nothing to the question"
+    if too_short(text):
+        return "too short to answer"
     return None

@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from assistant.answer import AnswerParams  # noqa: E402
 from assistant.extractive import passage_units  # noqa: E402
+from assistant.relevance import english_prose  # noqa: E402
 from assistant.service import StudyService  # noqa: E402
 from assistant.text import cjk_ratio  # noqa: E402
 from assistant.verify import evidence_features, support_score  # noqa: E402
@@ -109,7 +110,8 @@ def relevance_table(service: StudyService, dev: list[QAItem], ood: list[str], k:
         hits = tuple(service.searcher.search(question, SearchParams(k=k)))
         rel = assistant.relevance(question, hits)
         out.append({"set": kind, "q": question, "dense": rel.dense, "coverage": rel.coverage,
-                    "concepts": list(rel.concepts), "latin": cjk_ratio(question) < 0.5})
+                    "concepts": list(rel.concepts), "latin": cjk_ratio(question) < 0.5,
+                    "latin_passages": english_prose([h.chunk for h in hits[:3]])})
     return out
 
 
@@ -119,8 +121,10 @@ def relevance_grid(table: list[dict]) -> list[dict]:
     for cov in [x / 20 for x in range(4, 19)]:
         for dense in [x / 20 for x in range(6, 17)]:
             def relevant(r: dict, cov: float = cov, dense: float = dense) -> bool:
-                by_dense = r["latin"] and r["dense"] >= dense  # the rule of assistant.relevance, CJK dense off
-                return bool(r["concepts"]) or r["coverage"] >= cov or by_dense
+                # the rule of assistant.relevance.judge_relevance, with the dense signal off for Chinese questions
+                by_dense = r["latin"] and r["dense"] >= dense
+                by_coverage = r["coverage"] >= cov and not (r["latin"] and r["latin_passages"])
+                return bool(r["concepts"]) or by_coverage or by_dense
             dev = [relevant(r) for r in table if r["set"] == "dev"]
             ood = [not relevant(r) for r in table if r["set"] == "ood"]
             grid.append({"coverage": cov, "dense": dense, "dev_kept": sum(dev) / len(dev),

@@ -173,7 +173,7 @@ def _lexical_index(tx: Transaction, previous: Snapshot | None, chunks: Sequence[
     documents = []
     for i, chunk in enumerate(chunks):
         documents.append(lexical_tokens(chunk, settings.heading_repeat))
-        if progress and (i + 1) % 1000 == 0:
+        if progress and ((i + 1) % 1000 == 0 or i + 1 == len(chunks)):
             progress("tokenize", i + 1, len(chunks))
     index = LexicalIndex.build([c.id for c in chunks], documents, settings.bm25_k1, settings.bm25_b)
     directory = tx.path(LEXICAL_DIR)

@@ -36,6 +36,7 @@ class LexicalIndex:
         self.retriever = retriever
         self.chunk_ids = list(chunk_ids)
         self._position_map: dict[str, int] | None = None
+        self._sorted_postings: bool | None = None
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -111,9 +112,20 @@ class LexicalIndex:
             postings = indices[indptr[tid]:indptr[tid + 1]] if tid is not None else indices[:0]
             idf = float(np.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5)))
             total += idf
-            if len(postings) and bool(np.any(postings == position)):
+            if len(postings) and self._posted(postings, position):
                 found += idf
         return found / total if total else 0.0
+
+    def _posted(self, postings: np.ndarray, position: int) -> bool:
+        if self._sorted_postings is None:  # bm25s writes each token's documents in order; checked once
+            indices, starts = self.retriever.scores["indices"], self.retriever.scores["indptr"][1:-1]  # type: ignore
+            steps = np.diff(indices) >= 0
+            steps[starts[(starts > 0) & (starts < len(indices))] - 1] = True  # a new token may start lower
+            self._sorted_postings = bool(steps.all())
+        if self._sorted_postings:
+            at = int(np.searchsorted(postings, position))
+            return at < len(postings) and int(postings[at]) == position
+        return bool(np.any(postings == position))
 
     def _positions(self) -> dict[str, int]:
         if self._position_map is None:

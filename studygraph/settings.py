@@ -76,7 +76,7 @@ class RetrievalSettings(_Section):
         "query names (query expansion through the glossary and the graph); 0 turns it off.",
     )
     graph_expansion: bool = Field(False, description="Also boost passages of neighbouring concepts.")
-    candidates: int = Field(50, ge=5, le=1000, description="Candidates taken from each ranking before fusion.")
+    candidates: int = Field(30, ge=5, le=1000, description="Candidates taken from each ranking before fusion.")
     cjk_dense_weight: float = Field(
         0.0, ge=0, le=1,
         description="Factor on dense_weight for an all-Chinese query, sliding to 1 as its share of Latin letters grows "
@@ -133,7 +133,7 @@ class AssistantSettings(_Section):
     """How answers are grounded and checked."""
 
     not_found_threshold: float = Field(
-        0.3,
+        0.35,
         description="For mostly-Latin (English) questions, a best dense cosine at least this high makes the notes "
         "relevant on its own (else the question must name a concept or its words must be covered, see "
         "coverage_threshold); calibrated by bench/answers.py --calibrate.",

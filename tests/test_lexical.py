@@ -58,6 +58,17 @@ def test_coverage_weighs_rare_words_more(index: LexicalIndex) -> None:
     assert index.coverage(["lora"], chunk_under(corpus_chunks(), "GAN").id) == 0.0
 
 
+def test_coverage_is_the_same_with_sorted_or_scanned_postings(index: LexicalIndex) -> None:
+    queries = [tokenize(q) for q in ("怎么用少量参数微调大模型", "np.linalg.eig", "Batch normalization training")]
+    fast = [[index.coverage(q, cid) for cid in index.chunk_ids] for q in queries]
+    assert index._sorted_postings is True  # bm25s writes postings in document order
+    index._sorted_postings = False
+    try:
+        assert [[index.coverage(q, cid) for cid in index.chunk_ids] for q in queries] == fast
+    finally:
+        index._sorted_postings = None
+
+
 def test_saved_without_pickle_and_loaded_with_pickle_disallowed(index: LexicalIndex, tmp_path: Path) -> None:
     index.save(tmp_path)
     files = {p.name for p in tmp_path.iterdir()}

@@ -176,3 +176,20 @@ def test_an_answer_that_only_repeats_the_question_is_degenerate():
     prompt = chat_prompt(LORA, question="LoRA是什么？")
     assert verify_answer("[1] LoRA", prompt, question="LoRA是什么？").degenerate == "adds nothing to the question"
     assert verify_answer("[1] LoRA冻结预训练权重，只训练低秩矩阵。", prompt, question="LoRA是什么？").degenerate is None
+
+
+def test_answers_too_short_to_say_anything_are_degenerate():
+    prompt = chat_prompt(LORA, question="LoRA怎么微调？")
+    assert verify_answer("[1] 低秩矩阵", prompt, question="LoRA怎么微调？").degenerate == "too short to answer"
+    english = chat_prompt(ADAM, question="What does Adam keep?")
+    check = verify_answer("Adam keeps running averages of the gradient [1].", english, question="What does Adam keep?")
+    assert check.degenerate is None
+
+
+def test_an_answer_mostly_unsupported_by_its_sources_is_degenerate():
+    prompt = chat_prompt(LORA, ATTENTION)
+    text = ("LoRA冻结预训练权重，只训练低秩矩阵 [1]。红烧肉需要先焯水 [1]。世界杯在俄罗斯举行 [1]。"
+            "北京明天下雨 [1]。")
+    check = verify_answer(text, prompt)
+    assert check.degenerate == "most sentences are not supported by their sources"
+    assert len(check.unsupported) == 3
