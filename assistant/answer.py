@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from assistant.extractive import extractive_answer
 from assistant.llm import GenerationParams
 from assistant.prompts import Prompt, build_prompt
-from assistant.relevance import CorpusStats, Relevance, judge_relevance
+from assistant.relevance import CorpusStats, Relevance, Thresholds, judge_relevance
 from assistant.router import Route, route
 from assistant.text import language_of
 from assistant.verify import citation_for, has_tail_loop, verify_answer
@@ -163,9 +163,9 @@ class Assistant:
     def relevance(self, question: str, hits: tuple[Hit, ...]) -> Relevance:
         """The not-found signals and decision for a question and its retrieved passages."""
         s = self.settings.assistant
-        return judge_relevance(question, hits, self.stats.idf, self.concepts_in(question),
-                               coverage_threshold=s.coverage_threshold, dense_threshold=s.not_found_threshold,
-                               cjk_dense_threshold=s.cjk_not_found_threshold)
+        thresholds = Thresholds(domain=s.domain_threshold, coverage=s.coverage_threshold,
+                                dense=s.not_found_threshold, cjk_dense=s.cjk_not_found_threshold)
+        return judge_relevance(question, hits, self.stats, self.concepts_in(question), thresholds)
 
     def _not_found(self, question: str, hits: tuple[Hit, ...]) -> Answer:
         language = language_of(question)

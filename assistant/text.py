@@ -65,7 +65,8 @@ def split_camel(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # noqa: ANN202 - the jieba module, imported and initialised once
+def jieba_module():  # noqa: ANN201 - the jieba module, imported and initialised once
+    """jieba, imported on first use with its dictionary loaded and its log quiet."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -81,7 +82,7 @@ def content_tokens(text: str) -> tuple[str, ...]:
     """
     text = split_camel(_MARKER.sub(" ", text)).lower()
     tokens: list[str] = []
-    for piece in _jieba().cut_for_search(text):
+    for piece in jieba_module().cut_for_search(text):
         piece = piece.strip()
         if not piece or _PUNCT_TOKEN.match(piece):
             continue

@@ -23,11 +23,12 @@ from studygraph.records import Chunk, Citation
 
 log = logging.getLogger(__name__)
 
-# Calibrated with `python bench/answers.py --calibrate` on the seed, IDF-weighted as the assistant does: 162
-# sentences scored against their own passage (verbatim, a third of their words dropped, a filler clause added: 5th
-# percentiles 1.0, 0.43, 0.25) and 54 against an unrelated passage of the same notes (95th percentile 0.07). At
-# 0.25, 1.2 % of the restatements are rejected and 1.9 % of the unrelated sentences accepted.
-DEFAULT_SUPPORT_THRESHOLD = 0.25
+# Calibrated with `python bench/answers.py --calibrate`, IDF-weighted as the assistant does: sentences of the passages
+# that answer the dev questions, scored against their own passage (verbatim; a third of their words dropped; a
+# filler clause added; clauses reordered and joined by connectives) and against an unrelated passage of the same
+# notes. At 0.3, the share of restatements rejected / unrelated sentences accepted is 1.9 % / 1.9 % on the seed
+# (216 / 54 sentences), 0.4 % / 3.1 % on the Paddle notes, 3.2 % / 2.0 % on the CS231n notes.
+DEFAULT_SUPPORT_THRESHOLD = 0.3
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|preceding|your)\s+"
@@ -41,7 +42,7 @@ _INJECTION = re.compile(
 Weight = Callable[[str], float]
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _MIN_FEATURES = 2
-_MIN_NEW_FEATURES = 2
+_MIN_NEW_WORDS = 2
 
 
 def looks_like_injection(text: str) -> bool:
@@ -50,9 +51,10 @@ def looks_like_injection(text: str) -> bool:
 
 
 def features(text: str) -> set[str]:
-    """What support is measured on: content words (jieba for Chinese) plus CJK character bigrams."""
-    plain = strip_markers(text)
-    return set(content_tokens(plain)) | cjk_bigrams(plain)
+    """What support is measured on: content words (jieba for Chinese), plus the character bigrams inside longer
+    Chinese words (低秩矩阵 still meets 低秩 and 矩阵; bigrams across word boundaries would only add noise)."""
+    words = set(content_tokens(strip_markers(text)))
+    return words | {gram for w in words if len(w) >= 3 and CJK.match(w) for gram in cjk_bigrams(w)}
 
 
 def evidence_features(chunk: Chunk) -> set[str]:
@@ -154,9 +156,9 @@ def _shingles(text: str, size: int = 8) -> set[str]:
 
 
 def adds_nothing(answer: str, question: str) -> bool:
-    """An answer whose words are all the question's own ("[1] 贝叶斯定理" to a question about 贝叶斯定理)."""
-    new = features(answer) - features(question)
-    return len(new) < _MIN_NEW_FEATURES
+    """An answer with fewer than two content words of its own ("[1] 贝叶斯定理" to a question about 贝叶斯定理)."""
+    new = set(content_tokens(strip_markers(answer))) - set(content_tokens(question))
+    return len(new) < _MIN_NEW_WORDS
 
 
 def too_short(answer: str, least: int = 10) -> bool:

@@ -13,12 +13,14 @@ bundled embedder. Each development question (JSONL with "q" and a gold "heading"
 - ood not_found: share of out-of-domain questions answered "not in your notes";
 - modes (llm / extractive / not_found / path), mean prompt tokens and seconds.
 
---calibrate prints the signals behind the two thresholds instead:
-- relevance (not found): per question, the best dense cosine, the IDF-weighted coverage of the question's words by
-  the top passages and whether it names a concept, then a grid of (coverage, dense) thresholds with the share of
-  development questions kept and of out-of-domain questions rejected;
-- support: scores of sentences against their own passage (verbatim, with a third of their words dropped, and with
-  a filler clause added) and against an unrelated passage of the same notes, with percentiles and error rates per
+--calibrate prints the signals behind the thresholds instead:
+- relevance (not found): per question, whether it names a concept, its domain evidence (Chinese questions), the
+  IDF-weighted coverage of its words by the top passages and the best dense cosine; then, for questions naming no
+  concept, the range of the deciding signal over dev questions next to its maximum over OOD questions, and the
+  decision with the current settings;
+- support: scores of sentences against their own passage (verbatim, with a third of their words dropped, with
+  a filler clause added, with their clauses reordered and joined by connectives) and against an unrelated passage
+  of the same notes, with percentiles and error rates per
   threshold. The default thresholds in studygraph/settings.py (assistant.*) come from this output on the seed.
 """
 
@@ -28,6 +30,7 @@ import argparse
 import json
 import logging
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -101,7 +104,7 @@ def evaluate(service: StudyService, dev: list[QAItem], ood: list[str], params: A
 
 
 def relevance_table(service: StudyService, dev: list[QAItem], ood: list[str], k: int) -> list[dict]:
-    """The not-found signals of every question (no generation)."""
+    """The not-found signals of every question and the decision with the current settings (no generation)."""
     from retrieval.search import SearchParams
 
     assistant = service.assistant
@@ -109,27 +112,30 @@ def relevance_table(service: StudyService, dev: list[QAItem], ood: list[str], k:
     for kind, question in [("dev", i.q) for i in dev] + [("ood", q) for q in ood]:
         hits = tuple(service.searcher.search(question, SearchParams(k=k)))
         rel = assistant.relevance(question, hits)
-        out.append({"set": kind, "q": question, "dense": rel.dense, "coverage": rel.coverage,
-                    "concepts": list(rel.concepts), "latin": cjk_ratio(question) < 0.5,
-                    "latin_passages": english_prose([h.chunk for h in hits[:3]])})
+        if cjk_ratio(question) >= 0.5:
+            route = "zh"
+        else:
+            route = "en/en" if english_prose([h.chunk for h in hits[:3]]) else "en/zh"
+        out.append({"set": kind, "q": question, "route": route, "dense": rel.dense, "coverage": rel.coverage,
+                    "domain": rel.domain, "concepts": list(rel.concepts), "relevant": rel.relevant})
     return out
 
 
-def relevance_grid(table: list[dict]) -> list[dict]:
-    """Share of dev questions kept and OOD rejected for each pair of thresholds."""
-    grid = []
-    for cov in [x / 20 for x in range(4, 19)]:
-        for dense in [x / 20 for x in range(6, 17)]:
-            def relevant(r: dict, cov: float = cov, dense: float = dense) -> bool:
-                # the rule of assistant.relevance.judge_relevance, with the dense signal off for Chinese questions
-                by_dense = r["latin"] and r["dense"] >= dense
-                by_coverage = r["coverage"] >= cov and not (r["latin"] and r["latin_passages"])
-                return bool(r["concepts"]) or by_coverage or by_dense
-            dev = [relevant(r) for r in table if r["set"] == "dev"]
-            ood = [not relevant(r) for r in table if r["set"] == "ood"]
-            grid.append({"coverage": cov, "dense": dense, "dev_kept": sum(dev) / len(dev),
-                         "ood_rejected": sum(ood) / len(ood)})
-    return grid
+def signal_ranges(table: list[dict]) -> dict:
+    """For questions naming no concept, per kind of question, the range of the signal that decides it, dev vs OOD:
+    a threshold belongs between the OOD maximum and the bulk of the dev values."""
+    signals = {"zh": ("domain",), "en/zh": ("coverage", "dense"), "en/en": ("dense",)}
+    ranges: dict = {}
+    for route, names in signals.items():
+        rows = [r for r in table if r["route"] == route and not r["concepts"]]
+        for name in names:
+            values = {kind: sorted(r[name] for r in rows if r["set"] == kind) for kind in ("dev", "ood")}
+            ranges[f"{route} {name}"] = {"dev": values["dev"], "ood_max": max(values["ood"], default=None)}
+    dev = [r["relevant"] for r in table if r["set"] == "dev"]
+    ood = [not r["relevant"] for r in table if r["set"] == "ood"]
+    ranges["decision"] = {"dev_kept": sum(dev) / max(1, len(dev)), "ood_rejected": sum(ood) / max(1, len(ood)),
+                          "dev_with_concept": sum(bool(r["concepts"]) for r in table if r["set"] == "dev")}
+    return ranges
 
 
 def _drop_third(sentence: str, rng: random.Random) -> str:
@@ -142,13 +148,21 @@ def _drop_third(sentence: str, rng: random.Random) -> str:
     return "".join(words)
 
 
+def _reword(sentence: str) -> str:
+    """The sentence's clauses in reverse order, joined by connectives: a restatement in other words' order."""
+    clauses = [c for c in re.split(r"[；，。,;:：]\s*", sentence) if c.strip()]
+    zh = any("\u4e00" <= ch <= "\u9fff" for ch in sentence)
+    return ("，而且" if zh else ", and also ").join(reversed(clauses)) + ("。" if zh else ".")
+
+
 def support_samples(service: StudyService, dev: list[QAItem], seed: int = 7) -> dict[str, list[float]]:
     """Support scores of sentences against their own passage (three ways) and an unrelated one."""
     rng = random.Random(seed)
     weight = service.assistant.stats.idf  # as the assistant weighs support
     chunks = [c for c in service.chunks.values() if c.kind != "code"]
     gold = [c for c in chunks if any(is_relevant(c, item) for item in dev)]
-    samples: dict[str, list[float]] = {"verbatim": [], "drop_third": [], "with_filler": [], "unrelated": []}
+    samples: dict[str, list[float]] = {"verbatim": [], "drop_third": [], "with_filler": [], "reworded": [],
+                                       "unrelated": []}
     for chunk in gold:
         own = evidence_features(chunk)
         others = [c for c in chunks if c.section_id != chunk.section_id]
@@ -160,6 +174,7 @@ def support_samples(service: StudyService, dev: list[QAItem], seed: int = 7) -> 
             filler = "根据笔记，这一点很重要：" if any("\u4e00" <= ch <= "\u9fff" for ch in unit.text) else \
                 "According to the notes, this matters: "
             samples["with_filler"].append(support_score(filler + unit.text, own, weight))
+            samples["reworded"].append(support_score(_reword(unit.text), own, weight))
             samples["unrelated"].append(support_score(unit.text, evidence_features(rng.choice(others)), weight))
     return samples
 
@@ -171,7 +186,7 @@ def support_report(samples: dict[str, list[float]]) -> dict:
 
     report = {name: {"n": len(v), "p05": pct(v, 0.05), "p50": pct(v, 0.5), "p95": pct(v, 0.95)}
               for name, v in samples.items()}
-    positives = samples["verbatim"] + samples["drop_third"] + samples["with_filler"]
+    positives = samples["verbatim"] + samples["drop_third"] + samples["with_filler"] + samples["reworded"]
     report["by_threshold"] = [
         {"threshold": t / 20, "false_reject": sum(s < t / 20 for s in positives) / max(1, len(positives)),
          "false_accept": sum(s >= t / 20 for s in samples["unrelated"]) / max(1, len(samples["unrelated"]))}
@@ -213,7 +228,7 @@ def main() -> None:
         service = open_service(args, tmp)
         if args.calibrate:
             table = relevance_table(service, dev, ood, args.k)
-            result = {"relevance": table, "grid": relevance_grid(table),
+            result = {"relevance": table, "ranges": signal_ranges(table),
                       "support": support_report(support_samples(service, dev))}
         else:
             result = evaluate(service, dev, ood, AnswerParams(k=args.k, use_llm=not args.no_llm, temperature=0.0))
@@ -239,11 +254,16 @@ def print_evaluation(result: dict) -> None:
 
 def print_calibration(result: dict) -> None:
     for r in result["relevance"]:
-        print(f"{r['set']} dense={r['dense']:.2f} cov={r['coverage']:.2f} concepts={len(r['concepts'])} {r['q']}")
-    print("\ncoverage dense dev_kept ood_rejected (pairs with ood_rejected >= 0.9, best dev_kept first)")
-    good = sorted((g for g in result["grid"] if g["ood_rejected"] >= 0.9), key=lambda g: -g["dev_kept"])
-    for g in good[:12]:
-        print(f"  {g['coverage']:.2f}    {g['dense']:.2f}  {g['dev_kept']:.3f}    {g['ood_rejected']:.3f}")
+        print(f"{r['set']} {r['route']:<5} {'relevant' if r['relevant'] else 'not found':<9} dense={r['dense']:.2f} "
+              f"cov={r['coverage']:.2f} domain={r['domain']:.1f} concepts={len(r['concepts'])} {r['q']}")
+    print("\nquestions naming no concept: deciding signal, dev values and the OOD maximum")
+    for name, values in result["ranges"].items():
+        if name != "decision":
+            dev = ", ".join(f"{v:.2f}" for v in values["dev"])
+            print(f"  {name:<14} ood max {values['ood_max']}  dev [{dev}]")
+    decision = result["ranges"]["decision"]
+    print(f"with the current settings: dev kept {decision['dev_kept']:.3f} ({decision['dev_with_concept']} name a "
+          f"concept), ood rejected {decision['ood_rejected']:.3f}")
     print("\nsupport scores")
     for name, s in result["support"].items():
         if name != "by_threshold":

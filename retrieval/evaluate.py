@@ -14,7 +14,10 @@ from studygraph.records import Chunk, Hit
 
 MODES = ("dense", "lexical", "hybrid")
 # Leading section numbers: "1.1 ", "3. ", "一、", "(2) ", "第三章 ".
-_NUMBERING = re.compile(r"^(?:\(?\d+(?:\.\d+)*\)?[.、)]?\s*|[一二三四五六七八九十百]+[、.．]\s*|第[一二三四五六七八九十百\d]+[章节部分]\s*)")
+# The number must be followed by a separator or a space: "3D卷积" and "1*1 卷积" keep their digits.
+_NUMBERING = re.compile(
+    r"^(?:\(?\d+(?:\.\d+)*\)?(?:[.、)]\s*|\s+)|[一二三四五六七八九十百]+[、.．]\s*|第[一二三四五六七八九十百\d]+[章节部分]\s*)"
+)
 _MARKUP = re.compile(r"[*_`#>\[\]]")
 _SPACE = re.compile(r"\s+")
 
@@ -59,8 +62,8 @@ def load_qa(path: Path) -> list[QAItem]:
 
 def normalize_heading(heading: str) -> str:
     """A heading compared loosely: NFKC, case-folded, markup and leading section numbers removed, spaces collapsed."""
-    text = _MARKUP.sub("", unicodedata.normalize("NFKC", heading)).strip()
-    text = _NUMBERING.sub("", text, count=1)
+    text = unicodedata.normalize("NFKC", heading).strip().lstrip("*_`#> ")
+    text = _MARKUP.sub("", _NUMBERING.sub("", text, count=1))
     return _SPACE.sub(" ", text).strip().casefold()
 
 

@@ -55,7 +55,7 @@ def lexical_tokens(chunk: Chunk, heading_repeat: int) -> list[str]:
 
 def lexical_config(settings: RetrievalSettings) -> dict:
     """Settings the lexical index was built with; a change rebuilds it."""
-    return {"k1": settings.bm25_k1, "b": settings.bm25_b, "heading_repeat": settings.heading_repeat, "version": 1}
+    return {"k1": settings.bm25_k1, "b": settings.bm25_b, "heading_repeat": settings.heading_repeat, "version": 2}
 
 
 class EmbeddingCache:

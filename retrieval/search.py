@@ -91,6 +91,11 @@ def has_content(chunk: Chunk) -> bool:
     return any(ch.isalnum() for line in chunk.text.splitlines() if not _NON_CONTENT_LINE.match(line) for ch in line)
 
 
+def _hit(rank: int, chunk: Chunk, score: float, scores: dict[str, float]) -> Hit:
+    # Every field is already a validated record or a float: skip re-validation on the query path.
+    return Hit.model_construct(rank=rank, chunk=chunk, score=score, scores=scores)
+
+
 class HybridSearcher:
     """Finds passages for queries over one workspace generation.
 
@@ -193,12 +198,12 @@ class HybridSearcher:
 
     def _lexical_hits(self, query: str, k: int) -> list[Hit]:
         ranking = self.lexical_ranking(query, k)
-        return [Hit(rank=r, chunk=self.chunks[cid], score=s, scores={"lexical": s})
+        return [_hit(rank=r, chunk=self.chunks[cid], score=s, scores={"lexical": s})
                 for r, (cid, s) in enumerate(ranking, start=1)]
 
     def _dense_hits(self, query_vector: np.ndarray, k: int) -> list[Hit]:
         ranking = self.dense_ranking(query_vector, k)
-        return [Hit(rank=r, chunk=self.chunks[cid], score=s, scores={"dense": s})
+        return [_hit(rank=r, chunk=self.chunks[cid], score=s, scores={"dense": s})
                 for r, (cid, s) in enumerate(ranking, start=1)]
 
     def _hybrid_hits(self, query: str, query_vector: np.ndarray, k: int) -> list[Hit]:
@@ -214,7 +219,7 @@ class HybridSearcher:
             scores = {"rrf": score, "dense": cosines.get(cid, 0.0), "lexical": bm25.get(cid, 0.0)}
             if concept:
                 scores["concept"] = 1.0 if cid in concept else 0.0
-            hits.append(Hit(rank=rank, chunk=self.chunks[cid], score=score, scores=scores))
+            hits.append(_hit(rank=rank, chunk=self.chunks[cid], score=score, scores=scores))
         return hits
 
     def _alias_tokens(self, query: str) -> tuple[list[str], float]:

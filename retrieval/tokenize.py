@@ -15,6 +15,9 @@ _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Words, identifiers and dotted paths (np.linalg.eig); a dotted run of digits is a number (3.14).
 _WORD = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
+# Sizes written many ways ("1x1", "1×1", "1*1", LaTeX "1\times{1}", "3 x 3") become one token: 1x1.
+_SIZE = re.compile(r"(?<![\w.])(\d+)\s*(?:[x×*]|\\times)\s*\{?(\d+)\}?(?![\w.])")
+_SIZE_TOKEN = re.compile(r"\d+x\d+")
 # CamelCase pieces: "GPT2LMHeadModel" -> GPT, 2, LM, Head, Model.
 _CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
@@ -70,8 +73,8 @@ def split_identifier(identifier: str) -> list[str]:
     `LayerNorm` -> layernorm, layer, norm. Pieces shorter than three characters of a split compound are
     dropped as noise (`LoRA` stays `lora`, not lo + ra); parts of a dotted path are all kept (`nn`, `np`).
     """
-    if _NUMBER.fullmatch(identifier):
-        return [identifier]
+    if _NUMBER.fullmatch(identifier) or _SIZE_TOKEN.fullmatch(identifier):
+        return [identifier.lower()]
     out: list[str] = []
     for part in identifier.split("."):
         pieces = [p for snake in part.split("_") for p in _CAMEL_PART.findall(snake)]
@@ -116,7 +119,7 @@ def tokenize(text: str, bigrams: bool = True) -> list[str]:
     English plurals are folded. Text is NFKC-normalized first, so full-width forms match half-width ones.
     With `bigrams`, CJK character bigrams are added (index and query terms); without, only words.
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = _SIZE.sub(r"\1x\2", unicodedata.normalize("NFKC", text))
     tokens: list[str] = []
     pos = 0
     for run in _CJK_RUN.finditer(text):

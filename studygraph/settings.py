@@ -134,22 +134,28 @@ class AssistantSettings(_Section):
 
     not_found_threshold: float = Field(
         0.35,
-        description="For mostly-Latin (English) questions, a best dense cosine at least this high makes the notes "
-        "relevant on its own (else the question must name a concept or its words must be covered, see "
-        "coverage_threshold); calibrated by bench/answers.py --calibrate.",
+        description="For English questions, a best dense cosine at least this high makes the notes relevant (else "
+        "the question must name a concept, or, over non-English notes, reach coverage_threshold); calibrated by "
+        "bench/answers.py --calibrate.",
     )
     cjk_not_found_threshold: float | None = Field(
         None,
         description="not_found_threshold for mostly-Chinese questions; off by default because the bundled English "
         "MiniLM scores any two Chinese texts 0.4-0.7; set it (e.g. 0.6) with a multilingual embedder such as bge-m3.",
     )
+    domain_threshold: float = Field(
+        1.5, ge=0,
+        description="A mostly-Chinese question naming no concept is answerable when the top passages share words "
+        "with it that are characteristic of the notes: the sum of log(frequency in the notes / frequency in general "
+        "Chinese) over those words must reach this (calibrated by bench/answers.py --calibrate).",
+    )
     coverage_threshold: float = Field(
         0.25, ge=0, le=1,
-        description="Least IDF-weighted share of the question's words found in the top passages for the notes to "
-        "count as relevant; below it (and without a concept or a high cosine) the answer is 'not in your notes'.",
+        description="An English question over non-English notes is answerable when this IDF-weighted share of its "
+        "words is found in the top passages (or it names a concept, or its dense cosine is high).",
     )
     support_threshold: float = Field(
-        0.25, ge=0, le=1,
+        0.3, ge=0, le=1,
         description="Least IDF-weighted share of a cited sentence's words found in its source (calibrated by "
         "bench/answers.py --calibrate).",
     )

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from assistant.answer import AnswerParams
 from assistant_fakes import INJECTION_NOTE
 from conftest import FIXTURE_NOTES, real_workspace
+
+from assistant.answer import AnswerParams
 
 pytestmark = [pytest.mark.slow]
 

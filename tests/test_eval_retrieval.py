@@ -40,9 +40,15 @@ def write_qa(path: Path, rows: list[dict]) -> Path:
 @pytest.mark.parametrize(("written", "gold"), [
     ("6.3 LLaMA", "LLaMA"), ("四、空洞卷积的感受野", "空洞卷积的感受野"), ("1. 为什么不能全零初始化？", "为什么不能全零初始化?"),
     ("**Adam**", "adam"), ("4.2 卷积神经网络（CNN）", "卷积神经网络(CNN)"), ("SVM  vs.   Softmax", "svm vs. softmax"),
+    ("一、3D卷积", "3D卷积"), ("一、1*1 卷积", "1*1 卷积"), ("2 特点", "特点"), ("(3) Pooling", "pooling"),
 ])
 def test_headings_compare_without_numbering_markup_width_or_case(written: str, gold: str) -> None:
     assert normalize_heading(written) == normalize_heading(gold)
+
+
+def test_digits_that_are_part_of_a_name_are_not_numbering() -> None:
+    assert normalize_heading("3D卷积") != normalize_heading("D卷积")
+    assert normalize_heading("1x1 Convolution") == "1x1 convolution"
 
 
 def test_a_gold_path_must_appear_as_consecutive_headings() -> None:
@@ -140,6 +146,18 @@ def test_search_json_prints_one_line_per_query(fake_cli, tmp_path: Path) -> None
     assert first["chunk_id"] == lora.id and first["rank"] == 1 and first["heading_path"] == list(lora.heading_path)
     assert {"source", "line_start", "line_end", "text", "score"} <= set(first)
     assert lines[1]["hits"][0]["chunk_id"] == chunk_under(corpus_chunks(), "NumPy").id
+
+
+def test_search_reads_queries_from_stdin(fake_cli) -> None:
+    from ui.cli import app
+
+    runner, root = fake_cli
+    result = runner.invoke(app, ["search", "--queries", "-", "--json", "--mode", "lexical", "-w", str(root)],
+                           input="KMeans\nBatch normalization\n")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["KMeans", "Batch normalization"]
+    empty = runner.invoke(app, ["search", "--queries", "-", "-w", str(root)], input="\n\n")
+    assert empty.exit_code == InputError.exit_code and "no query" in empty.output
 
 
 def test_search_table_and_modes(fake_cli) -> None:

@@ -66,3 +66,8 @@ def test_latin_share() -> None:
     assert latin_share("怎么用少量参数") == 0.0
     assert latin_share("how to fine tune") == 1.0
     assert 0 < latin_share("LoRA是什么") < 1
+
+
+@pytest.mark.parametrize("written", ["1x1卷积", "1×1 卷积", "1*1 卷积", r"$1\times{1}$ 卷积", "1 x 1 卷积"])
+def test_sizes_written_any_way_give_one_token(written: str) -> None:
+    assert tokenize(written) == ["1x1", "卷积"]

@@ -56,11 +56,7 @@ def _register_feature_commands() -> None:
     import importlib
 
     for module in ("ingest", "search", "graph", "path", "ask", "serve"):
-        try:
-            importlib.import_module(f"ui.commands.{module}").register(app)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"ui.commands.{module}":
-                raise
+        importlib.import_module(f"ui.commands.{module}").register(app)
 
 
 _register_feature_commands()

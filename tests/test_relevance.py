@@ -1,0 +1,63 @@
+"""The not-found decision: concept, domain-word, coverage and dense signals, per kind of question."""
+
+from __future__ import annotations
+
+from assistant_fakes import FIXTURE_NOTES, fixture_chunks
+
+from assistant.relevance import (
+    CorpusStats,
+    Thresholds,
+    coverage,
+    domain_evidence,
+    english_prose,
+    judge_relevance,
+)
+from studygraph.records import Chunk, Hit
+
+CHUNKS = fixture_chunks(FIXTURE_NOTES)
+STATS = CorpusStats(CHUNKS)
+BY_HEADING = {c.heading_path[-1]: c for c in CHUNKS}
+LORA, PCA, ADAM = BY_HEADING["3.4 LoRA"], BY_HEADING["1.3 主成分分析（PCA）"], BY_HEADING["Adam"]
+
+
+def hits(*chunks: Chunk, dense: float = 0.2) -> list[Hit]:
+    return [Hit(rank=i, chunk=c, score=1.0 / i, scores={"dense": dense}) for i, c in enumerate(chunks, start=1)]
+
+
+def test_words_characteristic_of_the_notes_are_domain_evidence_and_everyday_words_are_not():
+    assert STATS.specificity("矩阵") > 3 > STATS.specificity("世界")
+    assert domain_evidence("低秩矩阵为什么能减少参数", [LORA], STATS) >= Thresholds().domain
+    # a question whose only shared word is an everyday one: a note that happens to say 数据 is no answer
+    assert domain_evidence("天气数据从哪里下载", [PCA], STATS) < Thresholds().domain
+
+
+def test_a_chinese_question_is_judged_by_concepts_and_domain_words_not_by_cosine():
+    unrelated = judge_relevance("如何做红烧肉", hits(LORA, dense=0.9), STATS)
+    assert not unrelated.relevant  # MiniLM's cosine between two Chinese texts means little
+    assert judge_relevance("如何做红烧肉", hits(LORA), STATS, concepts=["c-lora"]).relevant
+    assert judge_relevance("低秩矩阵为什么能减少参数", hits(LORA), STATS).relevant
+    with_multilingual_embedder = Thresholds(cjk_dense=0.6)
+    assert judge_relevance("如何做红烧肉", hits(LORA, dense=0.9), STATS, thresholds=with_multilingual_embedder).relevant
+
+
+def test_an_english_question_over_chinese_notes_may_count_on_word_coverage():
+    assert coverage("what does LoRA freeze", [LORA], STATS.idf) > 0.25
+    assert judge_relevance("what does LoRA freeze", hits(LORA), STATS).relevant
+    assert not judge_relevance("who won the 2018 World Cup", hits(LORA), STATS).relevant
+
+
+def test_over_english_notes_word_coverage_does_not_count_only_the_cosine_does():
+    assert english_prose([ADAM]) and not english_prose([LORA])
+    question = "does adam keep running averages of the square"
+    assert coverage(question, [ADAM], STATS.idf) > 0.5
+    assert not judge_relevance(question, hits(ADAM, dense=0.2), STATS).relevant
+    assert judge_relevance(question, hits(ADAM, dense=0.6), STATS).relevant
+
+
+def test_numbers_never_count_as_found_words():
+    note = LORA.model_copy(update={"text": "2018 年的笔记：LoRA 冻结权重。"})
+    assert coverage("what happened in 2018", [note], STATS.idf) == 0.0
+
+
+def test_no_passages_means_not_found():
+    assert not judge_relevance("LoRA是什么", [], STATS, concepts=["c-lora"]).relevant
