@@ -14,10 +14,10 @@ from assistant.llm import GenerationParams
 from assistant.prompts import Prompt, build_prompt
 from assistant.relevance import CorpusStats, Relevance, Thresholds, judge_relevance
 from assistant.router import Route, route
-from assistant.text import language_of
 from assistant.verify import citation_for, has_tail_loop, verify_answer
 from studygraph.errors import InputError, StudygraphError
 from studygraph.records import Answer, AnswerMode, Hit, SearchMode
+from studygraph.text import language_of
 
 if TYPE_CHECKING:
     from assistant.llm import LLM

@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.text import content_tokens, language_of, split_sentences
+from assistant.text import content_tokens, split_sentences
 from assistant.verify import citation_for, looks_like_injection
 from studygraph.records import Chunk, Citation
+from studygraph.text import language_of
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)、])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")

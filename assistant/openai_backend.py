@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.llm import GenerationParams
-from assistant.text import CJK
 from studygraph.errors import ModelError
+from studygraph.text import cjk_count
 
 if TYPE_CHECKING:
     from studygraph.settings import LLMSettings
@@ -53,7 +53,7 @@ class StopFilter:
 
 def estimate_tokens(text: str) -> int:
     """A generous token estimate when the server has no tokenizer endpoint: CJK characters count one each."""
-    cjk = len(CJK.findall(text))
+    cjk = cjk_count(text)
     return cjk + math.ceil((len(text) - cjk) / 3.0)
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.text import language_of
 from studygraph.records import Chunk
+from studygraph.text import language_of
 
 PromptKind = Literal["chat", "completion"]
 

@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text import CJK, cjk_bigrams, cjk_ratio, content_tokens, jieba_module, split_camel
+from assistant.text import content_tokens, jieba_module, split_camel
 from studygraph.records import Chunk, Hit
+from studygraph.settings import AssistantSettings
+from studygraph.text import CJK, cjk_bigrams, language_of
 
 # Calibrated with `python bench/answers.py --calibrate` on the seed and on both corpora (their dev questions and the
 # 24 out-of-domain ones of tests/data/ood-questions.jsonl); see bench/answers.py for the table.
@@ -24,9 +26,9 @@ from studygraph.records import Chunk, Hit
 #   (0.25); the dense cosine of OOD questions at most 0.20.
 # - English questions over English notes: OOD dense cosine at most 0.30, dev at least 0.45 (0.35); coverage is not
 #   used there (the lexical ranking brings up passages holding the rarer words of any question).
-DEFAULT_DOMAIN_THRESHOLD = 1.5
-DEFAULT_COVERAGE_THRESHOLD = 0.25
-DEFAULT_DENSE_THRESHOLD = 0.35
+# The values themselves live once, as the defaults of `AssistantSettings` (domain_threshold, coverage_threshold,
+# not_found_threshold).
+_DEFAULTS = AssistantSettings()
 _MAX_WORD_EVIDENCE = 8.0
 _PRIOR_TOKENS = 5000
 
@@ -126,10 +128,10 @@ def english_prose(passages: Sequence[Chunk]) -> bool:
 class Thresholds:
     """Where each signal starts to count (see the calibration note at the top of this module)."""
 
-    domain: float = DEFAULT_DOMAIN_THRESHOLD
-    coverage: float = DEFAULT_COVERAGE_THRESHOLD
-    dense: float = DEFAULT_DENSE_THRESHOLD
-    cjk_dense: float | None = None
+    domain: float = _DEFAULTS.domain_threshold
+    coverage: float = _DEFAULTS.coverage_threshold
+    dense: float = _DEFAULTS.not_found_threshold
+    cjk_dense: float | None = _DEFAULTS.cjk_not_found_threshold
 
 
 def judge_relevance(question: str, hits: Sequence[Hit], stats: CorpusStats, concepts: Sequence[str] = (),
@@ -157,7 +159,7 @@ def judge_relevance(question: str, hits: Sequence[Hit], stats: CorpusStats, conc
     passages = [h.chunk for h in hits[:top]]
     dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
     cov = coverage(question, passages, stats.idf)
-    if cjk_ratio(question) >= 0.5:
+    if language_of(question) == "zh":
         domain = domain_evidence(question, passages, stats)
         signal = domain >= t.domain or (t.cjk_dense is not None and dense >= t.cjk_dense)
     else:

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from assistant.text import language_of
 from assistant.verify import citation_for
 from studygraph.records import Answer, Citation
+from studygraph.text import language_of
 
 if TYPE_CHECKING:
     from assistant.service import StudyService

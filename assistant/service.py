@@ -11,6 +11,7 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from studygraph.records import EDGE_TYPES
 from studygraph.settings import Settings
 from studygraph.workspace import Snapshot, Workspace
 
@@ -114,6 +115,7 @@ class StudyService:
             embedder=self.embedder,
             settings=self.settings.retrieval,
             concept_chunks=self.concept_chunks_for_query,
+            expand_chunks=self.neighbour_chunks_for_query,
             query_terms=self.concept_names_for_query,
         )
 
@@ -122,6 +124,18 @@ class StudyService:
         ids: list[str] = []
         for concept_id in self.resolver.find_in_text(query):
             ids.extend(self.graph.concept(concept_id).chunks)
+        return list(dict.fromkeys(ids))
+
+    def neighbour_chunks_for_query(self, query: str) -> list[str]:
+        """Ids of the chunks that define the direct graph neighbours of the concepts a query names
+        (`retrieval.graph_expansion`): prerequisites, parts, uses and related concepts, strongest edges first."""
+        named = self.resolver.find_in_text(query)
+        edges = [e for cid in named for t in EDGE_TYPES for e in (*self.graph.out_edges(cid, t), *self.graph.in_edges(cid, t))]
+        ids: list[str] = []
+        for edge in sorted(edges, key=lambda e: -e.weight):
+            other = edge.target if edge.source in named else edge.source
+            if other not in named:
+                ids.extend(self.graph.concept(other).chunks[:1])
         return list(dict.fromkeys(ids))
 
     def concept_names_for_query(self, query: str) -> list[str]:

@@ -1,16 +1,17 @@
-"""Text helpers the assistant shares: language of a text, content tokens (jieba + English words), sentences."""
+"""Text helpers the assistant shares: content tokens (jieba + English words), sentences, citation markers.
+
+The language of a text and the CJK class are `studygraph.text`'s."""
 
 from __future__ import annotations
 
 import logging
 import re
 from functools import lru_cache
-from typing import Literal
+
+from studygraph.text import CJK_CHARS, has_cjk
 
 log = logging.getLogger(__name__)
 
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _MARKER = re.compile(r"\[\s*(\d{1,3})\s*\]")
 _EN_TOKEN = re.compile(r"[a-z][a-z0-9]*|\d+(?:\.\d+)?")
 _CAMEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z][a-z]{2})")  # PositionalEncoding -> Positional Encoding; not LoRA
@@ -33,30 +34,6 @@ ZH_STOPWORDS = frozenset(
 )
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 
-
-def language_of(text: str) -> Literal["zh", "en"]:
-    """The language a question or answer is written in: 'zh' when Chinese carries it, else 'en'.
-
-    English words that name concepts ("LoRA", "Transformer") inside Chinese text do not make it English, and a
-    Chinese term inside an English sentence does not make it Chinese: English function words decide.
-    """
-    text = _MARKER.sub(" ", text)
-    cjk = len(CJK.findall(text))
-    words = [w.lower() for w in _LATIN_WORD.findall(text)]
-    function_words = sum(1 for w in words if w in EN_STOPWORDS)
-    if cjk == 0:
-        return "en"
-    if function_words >= 2 and function_words * 3 >= cjk:
-        return "en"
-    return "zh" if cjk >= 2 or not words else "en"
-
-
-def cjk_ratio(text: str) -> float:
-    """Share of CJK characters among CJK characters plus Latin words (a Latin word weighs like 1.5 characters)."""
-    cjk = len(CJK.findall(text))
-    words = len(_LATIN_WORD.findall(text))
-    total = cjk + 1.5 * words
-    return cjk / total if total else 0.0
 
 
 def split_camel(text: str) -> str:
@@ -86,7 +63,7 @@ def content_tokens(text: str) -> tuple[str, ...]:
         piece = piece.strip()
         if not piece or _PUNCT_TOKEN.match(piece):
             continue
-        if CJK.search(piece):
+        if has_cjk(piece):
             if piece not in ZH_STOPWORDS:
                 tokens.append(piece)
             continue
@@ -94,19 +71,10 @@ def content_tokens(text: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-def cjk_bigrams(text: str) -> set[str]:
-    """Character bigrams of every CJK run (single characters for runs of one): tokenizer-independent overlap."""
-    grams: set[str] = set()
-    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
-        if len(run) == 1:
-            grams.add(run)
-        grams.update(run[i : i + 2] for i in range(len(run) - 1))
-    return grams
-
 
 _SENTENCE_END = re.compile(
     r"(?<=[。！？!?；;])(?:\s*(?:\[\s*\d{1,3}\s*\])+)?"  # CJK or hard terminator, then any trailing markers
-    r"|(?<=[.])(?:\s*(?:\[\s*\d{1,3}\s*\])+)?(?=\s+[A-Z\u3400-\u9fff\[(\"'*`-]|\s*$)"  # '.' then a new sentence
+    r"|(?<=[.])(?:\s*(?:\[\s*\d{1,3}\s*\])+)?(?=\s+[A-Z" + CJK_CHARS + r"\[(\"'*`-]|\s*$)"  # '.' then a new sentence
     r"|\n+"
 )
 

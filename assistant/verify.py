@@ -11,15 +11,14 @@ from dataclasses import dataclass
 
 from assistant.prompts import NOT_IN_NOTES, Prompt, example_texts
 from assistant.text import (
-    CJK,
-    cjk_bigrams,
-    cjk_ratio,
     content_tokens,
     markers_in,
     split_sentences,
     strip_markers,
 )
 from studygraph.records import Chunk, Citation
+from studygraph.settings import AssistantSettings
+from studygraph.text import CJK, LATIN_WORD, cjk_bigrams, cjk_share
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,8 @@ log = logging.getLogger(__name__)
 # filler clause added; clauses reordered and joined by connectives) and against an unrelated passage of the same
 # notes. At 0.3, the share of restatements rejected / unrelated sentences accepted is 1.9 % / 1.9 % on the seed
 # (216 / 54 sentences), 0.4 % / 3.1 % on the Paddle notes, 3.2 % / 2.0 % on the CS231n notes.
-DEFAULT_SUPPORT_THRESHOLD = 0.3
+# The value lives once, as `AssistantSettings.support_threshold`'s default.
+DEFAULT_SUPPORT_THRESHOLD = AssistantSettings().support_threshold
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|preceding|your)\s+"
@@ -40,7 +40,6 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 Weight = Callable[[str], float]
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _MIN_FEATURES = 2
 _MIN_NEW_WORDS = 2
 
@@ -164,7 +163,7 @@ def adds_nothing(answer: str, question: str) -> bool:
 def too_short(answer: str, least: int = 10) -> bool:
     """An answer too short to say anything: under `least` units (a CJK character is one, a Latin word three)."""
     plain = strip_markers(answer)
-    return len(CJK.findall(plain)) + 3 * len(_LATIN_WORD.findall(plain)) < least
+    return len(CJK.findall(plain)) + 3 * len(LATIN_WORD.findall(plain)) < least
 
 
 def wrong_language(answer: str, language: str) -> bool:
@@ -172,7 +171,7 @@ def wrong_language(answer: str, language: str) -> bool:
     plain = strip_markers(answer)
     if len(plain) < 12:
         return False
-    ratio = cjk_ratio(plain)
+    ratio = cjk_share(plain)
     return ratio < 0.2 if language == "zh" else ratio > 0.6
 
 

@@ -43,10 +43,10 @@ from assistant.answer import AnswerParams  # noqa: E402
 from assistant.extractive import passage_units  # noqa: E402
 from assistant.relevance import english_prose  # noqa: E402
 from assistant.service import StudyService  # noqa: E402
-from assistant.text import cjk_ratio  # noqa: E402
 from assistant.verify import evidence_features, support_score  # noqa: E402
 from retrieval.evaluate import QAItem, is_relevant, load_qa  # noqa: E402
 from studygraph.settings import load_settings  # noqa: E402
+from studygraph.text import language_of  # noqa: E402
 
 SEED = REPO / "data" / "notes" / "ai-knowledge-system.md"
 DEV = REPO / "tests" / "data" / "seed-dev-qa.jsonl"
@@ -112,7 +112,7 @@ def relevance_table(service: StudyService, dev: list[QAItem], ood: list[str], k:
     for kind, question in [("dev", i.q) for i in dev] + [("ood", q) for q in ood]:
         hits = tuple(service.searcher.search(question, SearchParams(k=k)))
         rel = assistant.relevance(question, hits)
-        if cjk_ratio(question) >= 0.5:
+        if language_of(question) == "zh":
             route = "zh"
         else:
             route = "en/en" if english_prose([h.chunk for h in hits[:3]]) else "en/zh"

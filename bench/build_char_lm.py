@@ -1,4 +1,4 @@
-"""Build ingest/data/zh_char_lm.json.gz, the count tables of the lossy mojibake repair's character model.
+"""Build ingest/decode/data/zh_char_lm.json.gz, the count tables of the lossy mojibake repair's character model.
 
 Usage: python bench/build_char_lm.py [--corpus DIR] [--out FILE] [--check]
 
@@ -22,10 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ingest.mojibake_lm import DATA_FILE, build_counts, save_counts  # noqa: E402
+from ingest.decode.char_lm import DATA_FILE, build_counts, save_counts  # noqa: E402
 
 PADDLE = REPO.parent / "shared" / "corpora" / "paddle-dl-zh"
-OUT = REPO / "ingest" / "data" / DATA_FILE
+OUT = REPO / "ingest" / "decode" / "data" / DATA_FILE
 SOURCE = (
     "char_trigrams: shared/corpora/paddle-dl-zh (PaddlePaddle/awesome-DeepLearning @772e97d, "
     "Apache-2.0); dictionary_bigrams: jieba 0.42.1 dict.txt (MIT); built by bench/build_char_lm.py"

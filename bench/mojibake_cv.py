@@ -26,10 +26,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ingest.mojibake import _parse  # noqa: E402
-from ingest.mojibake_lattice import Weights  # noqa: E402
-from ingest.mojibake_lm import build_counts  # noqa: E402
-from ingest.mojibake_restore import BIGRAM_WEIGHT, DocumentSettings, build_decoder, restore_lines  # noqa: E402
+from ingest.decode.char_lm import build_counts  # noqa: E402
+from ingest.decode.lattice import Weights  # noqa: E402
+from ingest.decode.mojibake import _parse  # noqa: E402
+from ingest.decode.restore import BIGRAM_WEIGHT, DocumentSettings, build_decoder, restore_lines  # noqa: E402
 
 PADDLE = REPO.parent / "shared" / "corpora" / "paddle-dl-zh"
 SHARED_SEED = REPO.parent / "shared" / "seed" / "ai-knowledge-system.md"

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from ingest.chunking import split_chunks
-from ingest.parse import parse_note
+from ingest.markdown.chunking import split_chunks
+from ingest.markdown.parse import parse_note
 from ingest.sources import Skipped, SourceFile, discover
 from retrieval.embedders import Embedder, build_embedder, load_token_counter
 from retrieval.store import CHUNKS_FILE, SECTIONS_FILE, read_chunks, read_sections, write_chunks
@@ -196,7 +196,7 @@ def _adopt_roots(found: list[SourceFile], previous: PreviousState | None,
 
 def _read_note(sf: SourceFile, settings: Settings, count_tokens: Callable[[str], int]) -> NoteState | Skipped:
     """Decode, parse and chunk one file (or say why it is skipped)."""
-    from ingest.decode import decode_note
+    from ingest.decode.charset import decode_note
 
     try:
         with open(sf.path, "rb") as fh:  # read-only: originals are never modified
@@ -264,17 +264,11 @@ def _carry_other_roots(run: _Run, previous: PreviousState | None, given_folders:
 
 
 def _build_graph(sections: list[Section], chunks: list[Chunk], embedder: Embedder,
-                 settings: Settings) -> ConceptGraph | None:
-    """The concept graph, or None while the graph builder is not installed in this tree."""
-    try:
-        from ingest.graph_build import build_graph
-        from kg.glossary import load_glossary
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("ingest.graph_build", "kg.glossary"):
-            raise
-        # TODO(graph issue): ingest.graph_build lands with the concept-graph work; until then no graph.json.
-        log.warning("The concept graph builder is not available yet; the workspace has no graph.json.")
-        return None
+                 settings: Settings) -> ConceptGraph:
+    """The concept graph of every current section and chunk (see `ingest.graph.build.build_graph`)."""
+    from ingest.graph.build import build_graph
+    from kg.glossary import load_glossary
+
     return build_graph(sections, chunks, embed=embedder.encode_documents,
                        glossary=load_glossary(settings.graph.glossary), settings=settings.graph)
 
@@ -294,10 +288,9 @@ def _write_generation(tx: Transaction, run: _Run, previous: PreviousState | None
     if progress:
         progress("graph", 0, 1)
     graph = _build_graph(sections, chunks, embedder, settings)
-    if graph is not None:
-        graph.save(tx.path(GRAPH_FILE))
-        report.concepts = len(graph)
-        report.edges = {t: len(graph.edges(t)) for t in EDGE_TYPES}
+    graph.save(tx.path(GRAPH_FILE))
+    report.concepts = len(graph)
+    report.edges = {t: len(graph.edges(t)) for t in EDGE_TYPES}
     if progress:
         progress("graph", 1, 1)
     report.sections, report.chunks = len(sections), len(chunks)

@@ -116,9 +116,6 @@ class ConceptGraph:
             stack.extend(e.source for t in types for e in self.in_edges(node, t))
         return seen
 
-    def dependents_of(self, concept_id: str) -> set[str]:
-        return {e.target for e in self.out_edges(concept_id, "prerequisite")}
-
     def parts_of(self, concept_id: str, transitive: bool = False) -> set[str]:
         """Concepts that are part of this one (children in the notes' hierarchy)."""
         direct = {e.source for e in self.in_edges(concept_id, "part_of")}

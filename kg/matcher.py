@@ -10,13 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kg.names import has_cjk, is_abbreviation, normalize_name
+from kg.names import is_abbreviation, normalize_name
+from studygraph.text import has_cjk, is_cjk
 
 log = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"\s+")
 _LATIN_EDGE = re.compile(r"[a-z0-9]")
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+|[&+]")
 _JOINER = re.compile(r"[ \t\-_]{0,2}")
 _SHORT_CJK = 3  # pure-Chinese names this short must sit on jieba word boundaries
@@ -134,7 +134,7 @@ class TermMatcher:
                 end = i + length
                 if piece[-1].isascii() and end < len(text) and _LATIN_EDGE.match(text[end]):
                     continue
-                if length <= _SHORT_CJK and _CJK_CHAR.match(piece[0]):
+                if length <= _SHORT_CJK and is_cjk(piece[0]):
                     boundaries = boundaries if boundaries is not None else self._boundaries(text)
                     if i not in boundaries or end not in boundaries:
                         continue
@@ -148,7 +148,7 @@ class TermMatcher:
         folded = exact.lower()
         if len(folded) != len(exact):  # rare letters whose lower case is longer: match abbreviations loosely
             exact = folded
-        candidates = self._cjk_matches(folded) if self._cjk and _CJK_CHAR.search(folded) else []
+        candidates = self._cjk_matches(folded) if self._cjk and has_cjk(folded) else []
         candidates += self._latin_matches(exact) if self._latin else []
         chosen: list[Match] = []
         taken = [False] * (len(folded) + 1)

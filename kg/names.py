@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from studygraph.text import has_cjk
+
 # Numbering in front of headings and items: "1.1 ", "1. ", "3) ", "一、", "（一）", "第三章 ", "Chapter 2: ".
 _NUMBERING = re.compile(
     r"""^\s*(?:
@@ -26,8 +28,6 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s:：,，;；。.!！?？、\-—–]+$")
 _LEADING = re.compile(r"^[\s:：,，;；。.!！?？、\-—–*#>|]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
 # A trailing parenthetical: "主成分分析（PCA）", "Convolutional Neural Networks (CNNs / ConvNets)".
 _PAREN = re.compile(r"^(?P<name>.+?)\s*[（(](?P<inner>[^（）()]{1,80})[)）]\s*$")
 _LIST_SEPARATORS = re.compile(r"\s*(?:[、,，/;；|]|\bor\b|\band\b|或)\s*")
@@ -92,18 +92,6 @@ def singular_key(key: str) -> str:
     if key.endswith("ies") and len(key) > 5:
         return key[:-3] + "y"
     return key[:-1]
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
-
-
-def has_latin(text: str) -> bool:
-    return bool(_LATIN.search(text))
-
-
-def cjk_count(text: str) -> int:
-    return len(_CJK.findall(text))
 
 
 def is_abbreviation(text: str) -> bool:

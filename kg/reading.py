@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from studygraph.records import Chunk, Concept, SourceRef
+from studygraph.text import cjk_count
 
 # The reading-speed assumption behind StudyStep.minutes (said wherever minutes are shown).
 CJK_CHARS_PER_MINUTE = 300
@@ -14,7 +15,6 @@ ENGLISH_WORDS_PER_MINUTE = 200
 READING_ASSUMPTION = (f"~{CJK_CHARS_PER_MINUTE} CJK characters or ~{ENGLISH_WORDS_PER_MINUTE} English words "
                       "a minute, rounded up to half minutes")
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’\-_.][A-Za-z0-9]+)*")
 
 
@@ -22,7 +22,7 @@ def reading_minutes(texts: Iterable[str]) -> float:
     """Estimated reading time of passages (see READING_ASSUMPTION); 0 when there is nothing to read."""
     cjk = words = 0
     for text in texts:
-        cjk += len(_CJK.findall(text))
+        cjk += cjk_count(text)
         words += len(_WORD.findall(text))
     if not cjk and not words:
         return 0.0

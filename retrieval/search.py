@@ -12,10 +12,11 @@ import numpy as np
 
 from retrieval.indexing import FAISS_INDEX, LEXICAL_DIR
 from retrieval.lexical import LexicalIndex
-from retrieval.tokenize import latin_share, tokenize
+from retrieval.tokenize import tokenize
 from retrieval.vector_index import VectorIndex
 from studygraph.errors import InputError, StudygraphError, WorkspaceError
 from studygraph.records import Chunk, Hit
+from studygraph.text import cjk_share
 from studygraph.workspace import rebuild_hint
 
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ class HybridSearcher:
         """How much to trust the dense ranking for this query: the English-first embedder reads Latin text well
         and Chinese poorly, so the weight slides from cjk_dense_weight (all Chinese) to 1 (no Chinese)."""
         floor = self.settings.cjk_dense_weight
-        return floor + (1.0 - floor) * latin_share(query)
+        return floor + (1.0 - floor) * (1.0 - cjk_share(query))
 
     def lexical_factor(self, tokens: Sequence[str], lexical_ids: Sequence[str]) -> float:
         """How much to trust the BM25 ranking: the IDF-weighted share of query tokens its best passage holds

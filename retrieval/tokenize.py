@@ -8,10 +8,10 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+from studygraph.text import CJK_RUN
+
 log = logging.getLogger(__name__)
 
-# CJK ideographs (BMP blocks plus compatibility ideographs); everything else goes to the word/identifier path.
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Words, identifiers and dotted paths (np.linalg.eig); a dotted run of digits is a number (3.14).
 _WORD = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
@@ -122,21 +122,9 @@ def tokenize(text: str, bigrams: bool = True) -> list[str]:
     text = _SIZE.sub(r"\1x\2", unicodedata.normalize("NFKC", text))
     tokens: list[str] = []
     pos = 0
-    for run in _CJK_RUN.finditer(text):
+    for run in CJK_RUN.finditer(text):
         tokens.extend(_latin_tokens(text[pos:run.start()]))
         tokens.extend(_cjk_tokens(run.group(), bigrams))
         pos = run.end()
     tokens.extend(_latin_tokens(text[pos:]))
     return tokens
-
-
-def tokenize_many(texts: list[str]) -> list[list[str]]:
-    """`tokenize` over many texts (the lexical index build)."""
-    return [tokenize(t) for t in texts]
-
-
-def latin_share(text: str) -> float:
-    """Latin letters / (Latin letters + CJK characters); 1.0 for text with neither."""
-    cjk = sum(len(m.group()) for m in _CJK_RUN.finditer(text))
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return latin / (latin + cjk) if latin + cjk else 1.0

@@ -31,3 +31,26 @@ class InputError(StudygraphError):
     """The user's input cannot be used (a path that does not exist, nothing to ingest, an unknown name)."""
 
     exit_code = 5
+
+
+def import_optional(module: str, hint: str):  # noqa: ANN201 - the imported module
+    """Import an optional dependency, turning its absence (and only its absence) into a ModelError.
+
+    A ModuleNotFoundError raised for any other module, from inside the package, is a real bug and is re-raised,
+    so a broken install is never reported as a missing extra.
+
+    Args:
+        module: the module to import, e.g. "llama_cpp" or "sentence_transformers".
+        hint: what to run to install it, appended to the message.
+
+    Raises:
+        ModelError: the module (or its top-level package) is not installed.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (module, module.split(".")[0]):
+            raise
+        raise ModelError(f"'{module}' is not installed: {hint}") from None

@@ -101,7 +101,6 @@ class GraphSettings(_Section):
     glossary: Path | None = Field(None, description="Extra glossary YAML merged over data/glossary.yaml.")
     related_top_k: int = Field(3, ge=0, le=20, description="`related` edges kept per concept.")
     related_threshold: float = Field(0.6, ge=-1, le=1, description="Least cosine similarity for `related`.")
-    llm_confirm_edges: bool = Field(False, description="Ask a configured instruct LLM to confirm candidate edges.")
 
 
 class LLMSettings(_Section):

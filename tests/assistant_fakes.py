@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant.llm import GenerationParams
-from assistant.text import cjk_ratio, content_tokens
+from assistant.text import content_tokens
 from studygraph.records import Chunk, Hit
 from studygraph.settings import Settings
+from studygraph.text import language_of
 
 FIXTURE_NOTES = Path(__file__).parent / "fixtures" / "notes"
 
@@ -43,7 +44,7 @@ def chunks_of_note(text: str, source: str) -> list[Chunk]:
             continue
         path = (top, heading) if heading != top else (top,)
         first = a + 2 + next(i for i, line in enumerate(lines[a + 1 : b]) if line.strip())
-        language = "zh" if cjk_ratio(body) >= 0.5 else "en"
+        language = language_of(body)
         chunks.append(Chunk(id=f"{Path(source).stem}-{a}", source=source, section_id=f"s-{source}-{a}",
                             heading_path=path, line_start=first, line_end=b, text=body, order=len(chunks),
                             language=language))

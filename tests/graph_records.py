@@ -19,8 +19,8 @@ def _count_tokens():  # noqa: ANN202 - the bundled embedder's token counter (tok
 
 def note_records(text: str, source: str) -> tuple[list[Section], list[Chunk]]:
     """Parse and chunk one note's text the way ingest does."""
-    from ingest.chunking import split_chunks
-    from ingest.parse import parse_note
+    from ingest.markdown.chunking import split_chunks
+    from ingest.markdown.parse import parse_note
 
     note = parse_note(text, source)
     return note.sections, split_chunks(text, note.sections, _count_tokens(), 256, 32, blocks=note.blocks)

@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import MIN_TEXT_TOKENS, detect_language, split_chunks
-from ingest.parse import note_lines, parse_note, parse_sections
+from ingest.markdown.chunking import MIN_TEXT_TOKENS, split_chunks
+from ingest.markdown.parse import note_lines, parse_note, parse_sections
 from retrieval.embedders import load_token_counter
 from studygraph.settings import EmbedderSettings
+from studygraph.text import text_language
 from tests.conftest import CORPORA, FIXTURE_NOTES, SEED
 
 
@@ -104,9 +105,9 @@ def test_heading_context_counts_towards_the_limit(count_tokens):
 
 
 def test_language_detection():
-    assert detect_language("Gradient descent updates the parameters.") == "en"
-    assert detect_language("Transformer 基于注意力机制（Attention Mechanism），完全抛弃了循环结构。") == "zh"
-    assert detect_language("Adam optimizer keeps running averages 一阶矩 and 二阶矩") == "mixed"
+    assert text_language("Gradient descent updates the parameters.") == "en"
+    assert text_language("Transformer 基于注意力机制（Attention Mechanism），完全抛弃了循环结构。") == "zh"
+    assert text_language("Adam optimizer keeps running averages 一阶矩 and 二阶矩") == "mixed"
 
 
 _MARKDOWNISH = st.lists(

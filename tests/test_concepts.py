@@ -6,7 +6,7 @@ import pytest
 from conftest import FIXTURE_NOTES
 from graph_records import folder_records, notes_records
 
-from ingest.concepts import extract_concepts
+from ingest.graph.concepts import extract_concepts
 from kg.glossary import load_glossary
 from kg.names import normalize_name
 

@@ -7,7 +7,7 @@ import random
 import pytest
 from conftest import CORPORA
 
-from ingest.decode import Decoded, DecodeError, decode_note
+from ingest.decode.charset import Decoded, DecodeError, decode_note
 from studygraph.errors import InputError
 
 TEXT = "注意力机制 attention"

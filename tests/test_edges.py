@@ -7,8 +7,8 @@ import pytest
 from conftest import FIXTURE_NOTES, FakeEmbedder
 from graph_records import folder_records, notes_records
 
-from ingest.edges import Draft, merge_drafts
-from ingest.graph_build import build_graph
+from ingest.graph.build import build_graph
+from ingest.graph.drafts import Draft, merge_drafts
 from kg.glossary import GlossaryEntry, load_glossary
 from kg.resolve import ConceptResolver
 from studygraph.records import Evidence

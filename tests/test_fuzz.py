@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import split_chunks
-from ingest.decode import decode_note
-from ingest.parse import note_lines, parse_note
+from ingest.decode.charset import decode_note
+from ingest.markdown.chunking import split_chunks
+from ingest.markdown.parse import note_lines, parse_note
 from studygraph.errors import InputError, StudygraphError
 from studygraph.settings import Settings
 from tests.conftest import FakeEmbedder

@@ -11,7 +11,7 @@ from conftest import FIXTURE_NOTES, FakeEmbedder
 from graph_records import folder_records
 from typer.testing import CliRunner
 
-from ingest.graph_build import build_graph
+from ingest.graph.build import build_graph
 from kg.glossary import load_glossary
 from kg.graph import GRAPH_FILE
 from retrieval.store import CHUNKS_FILE, write_chunks

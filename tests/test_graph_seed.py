@@ -7,7 +7,7 @@ import pytest
 from conftest import CORPORA, SEED, FakeEmbedder
 from graph_records import folder_records, note_records
 
-from ingest.graph_build import build_graph
+from ingest.graph.build import build_graph
 from kg.glossary import load_glossary
 from kg.graph import ConceptGraph
 from kg.names import normalize_name

@@ -11,8 +11,8 @@ from conftest import CORPORA, FIXTURE_NOTES, RAW_SEED, REPO, SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import decode_note
-from ingest.mojibake import repair_text, restore_lossy_mojibake
+from ingest.decode.charset import decode_note
+from ingest.decode.mojibake import repair_text, restore_lossy_mojibake
 
 # The target: under 0.1 % of the characters differ (the seed: under 23 of 23,205). The seed is
 # held out: the models are counted on other notes and their weights chosen by cross-validation on them.
@@ -114,9 +114,9 @@ def test_clean_latin_text_is_not_taken_for_mojibake() -> None:
 
 def test_clean_files_do_not_load_the_language_models() -> None:
     code = (
-        "import sys; from ingest.decode import decode_note; "
+        "import sys; from ingest.decode.charset import decode_note; "
         f"decode_note(open({str(SEED)!r}, 'rb').read()); "
-        "print(sorted(m for m in ('jieba', 'ingest.mojibake_restore', 'ingest.mojibake_lm') if m in sys.modules))"
+        "print(sorted(m for m in ('jieba', 'ingest.decode.restore', 'ingest.decode.char_lm') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -144,7 +144,7 @@ def test_clean_text_is_never_repaired(text: str) -> None:
 
 
 def test_trigram_model_is_a_probability_distribution() -> None:
-    from ingest.mojibake_lm import EOS, TrigramModel, count_trigrams, line_tokens
+    from ingest.decode.char_lm import EOS, TrigramModel, count_trigrams, line_tokens
 
     lines = ["注意力机制是核心", "自注意力机制", "word2vec 与注意力", "机制"]
     counts = count_trigrams(line_tokens(line) for line in lines)
@@ -157,7 +157,7 @@ def test_trigram_model_is_a_probability_distribution() -> None:
 
 
 def test_document_prior_moves_toward_the_candidates_the_document_uses() -> None:
-    from ingest.mojibake_restore import DocumentSettings, _reestimate
+    from ingest.decode.restore import DocumentSettings, _reestimate
 
     general = {"中": 0.5, "与": 0.3, "不": 0.2}
     leaning = [{"中": 0.3, "与": 0.6, "不": 0.1}] * 20
@@ -168,7 +168,7 @@ def test_document_prior_moves_toward_the_candidates_the_document_uses() -> None:
 
 
 def test_shipped_tables_are_small_json_and_rebuild_from_their_sources() -> None:
-    from ingest.mojibake_lm import DATA_FILE, load_counts
+    from ingest.decode.char_lm import DATA_FILE, load_counts
 
     path = REPO / "ingest" / "data" / DATA_FILE
     assert path.stat().st_size < 3_000_000

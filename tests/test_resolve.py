@@ -9,7 +9,7 @@ import pytest
 from conftest import FIXTURE_NOTES
 from graph_records import folder_records
 
-from ingest.graph_build import build_graph
+from ingest.graph.build import build_graph
 from kg.glossary import SHIPPED_GLOSSARY, load_glossary
 from kg.matcher import TermMatcher
 from kg.names import clean_display, normalize_name, split_alias

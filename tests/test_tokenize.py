@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.tokenize import latin_share, split_identifier, tokenize
+from retrieval.tokenize import split_identifier, tokenize
 
 
 def test_dotted_code_path_is_split_into_its_parts() -> None:
@@ -61,13 +61,5 @@ def test_full_width_forms_match_half_width() -> None:
 def test_empty_and_punctuation_only_text_give_no_tokens() -> None:
     assert tokenize("") == [] and tokenize("，。！？ ... ---") == []
 
-
-def test_latin_share() -> None:
-    assert latin_share("怎么用少量参数") == 0.0
-    assert latin_share("how to fine tune") == 1.0
-    assert 0 < latin_share("LoRA是什么") < 1
-
-
-@pytest.mark.parametrize("written", ["1x1卷积", "1×1 卷积", "1*1 卷积", r"$1\times{1}$ 卷积", "1 x 1 卷积"])
 def test_sizes_written_any_way_give_one_token(written: str) -> None:
     assert tokenize(written) == ["1x1", "卷积"]

@@ -52,7 +52,7 @@ def _where(c: Citation) -> str:
 def render_answer(answer: Answer, streamed: bool) -> None:
     """Print an answer's text (unless it was streamed as is), its unsupported sentences and its sources."""
     from assistant.answer import mode_label
-    from assistant.text import language_of
+    from studygraph.text import language_of
 
     language = language_of(answer.question)
     if streamed:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from studygraph.errors import ModelError
+from studygraph.errors import import_optional
 from studygraph.settings import Settings
 from ui.cli_common import ConfigOpt, WorkspaceOpt, command, console, settings_from
 
@@ -58,10 +58,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the web app: chat with citations, the concept graph, study paths, notes."""
         settings = settings_from(config, workspace)
-        try:
-            import streamlit  # noqa: F401
-        except ImportError:
-            raise ModelError("The web app needs the 'ui' extra: pip install 'studygraph[ui]'.") from None
+        import_optional("streamlit", "the web app needs the 'ui' extra: pip install 'studygraph[ui]'.")
         host = host or settings.ui.host
         port = port or settings.ui.port
         console.print(f"studygraph: serving http://{host}:{port} (workspace {settings.workspace}); Ctrl-C stops it.")

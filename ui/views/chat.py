@@ -47,7 +47,7 @@ MODE_NOTES = {
 def show_answer(service: StudyService, answer: Answer, discarded: str = "") -> None:
     """The answer with its mode marked, unsupported sentences flagged, and one card per citation."""
     from assistant.answer import mode_label
-    from assistant.text import language_of
+    from studygraph.text import language_of
 
     colour, icon = MODE_BADGES.get(answer.mode, ("gray", None))
     st.badge(mode_label(answer.mode, language_of(answer.question)), color=colour, icon=icon)

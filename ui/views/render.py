@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from studygraph.records import Citation
+from studygraph.text import CJK_CHARS, is_cjk
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
 _CITE = re.compile(r"\[(\d{1,3})\]")
@@ -19,7 +20,7 @@ _CITE = re.compile(r"\[(\d{1,3})\]")
 # before a list item, heading or table row; a single line break inside a paragraph does not end it.
 _SENTENCE = re.compile(r"\S.*?(?:[。！？!?；;]+(?:\s*\[\d+\])*|\.(?:\s*\[\d+\])*(?=\s|$)|(?=\n\s*\n)"
                        r"|(?=\n\s*(?:[-*+]\s|\d+[.)]\s|#|\|))|$)", re.S)
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]+|[0-9]+|[\u3400-\u9fff]")
+_TOKEN = re.compile(rf"[A-Za-z][A-Za-z0-9_\-]+|[0-9]+|[{CJK_CHARS}]")
 
 STYLE = """
 <style>
@@ -51,7 +52,7 @@ def location(source: str, heading_path: Sequence[str], line_start: int, line_end
 def tokens(text: str) -> set[str]:
     """Words and CJK characters with their bigrams, lower-cased (for overlap only)."""
     found = [t.lower() for t in _TOKEN.findall(text)]
-    cjk = [t for t in found if len(t) == 1 and "\u3400" <= t <= "\u9fff"]
+    cjk = [t for t in found if is_cjk(t)]
     return set(found) | {a + b for a, b in zip(cjk, cjk[1:], strict=False)}
 
 

@@ -1,0 +1,1 @@
+"""Stage 3: chunks to the concept graph. Scan, vocabulary, occurrences, concepts, edges by kind, build."""
