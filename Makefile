@@ -9,7 +9,7 @@ WORKSPACE ?= data/workspace
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-fast browser-deps lint bench clean
 
 install: $(STAMP)
 
@@ -25,8 +25,19 @@ run: install
 	$(BIN)/studygraph ingest data/notes --workspace $(WORKSPACE)
 	$(BIN)/studygraph ui --workspace $(WORKSPACE) --host $(HOST) --port $(PORT)
 
-test: install
-	$(BIN)/python -m pytest
+# Everything: lint, then every test tier (slow, llm, browser included); prints the 25 slowest tests.
+# browser-deps comes first, so a machine that cannot get chromium says so before the long install.
+test: browser-deps install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest --durations=25
+
+# The edit loop: no real models, no browser, no subprocess kill sweeps, no long fuzzing (markers in pyproject.toml).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not llm and not browser" --durations=10
+
+# Debian's chromium and a CJK font for the browser test, installed with apt-get when possible (also run by .ci/run).
+browser-deps:
+	@scripts/ensure-browser-deps
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,27 +1,41 @@
-"""Cited answers: route, retrieve, decide whether the notes hold the answer, generate, verify, fall back."""
+"""Cited answers: route, retrieve, decide whether the notes hold the answer, select the evidence, let the model
+compose from it, check every sentence, and say honestly what the notes hold."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from assistant.extractive import extractive_answer
+import numpy as np
+
+from assistant.claims import load_lexicon, terms_in
+from assistant.compose import Outcome, SentenceChecker, checked_sentences
+from assistant.evidence import (
+    Evidence,
+    SelectionParams,
+    evidence_citation,
+    named_not_explained,
+    quoted_answer,
+    select_evidence,
+    titled,
+)
 from assistant.llm import GenerationParams
-from assistant.prompts import Prompt, build_prompt
+from assistant.prompts import Prompt, build_evidence_prompt
 from assistant.relevance import CorpusStats, Relevance, Thresholds, judge_relevance
 from assistant.router import Route, route
-from assistant.verify import citation_for, has_tail_loop, verify_answer
+from assistant.verify import citation_for, has_tail_loop, is_refusal
 from studygraph.errors import InputError, StudygraphError
-from studygraph.records import Answer, AnswerMode, Hit, SearchMode
+from studygraph.records import Answer, AnswerMode, Chunk, Hit, SearchMode
 from studygraph.text import language_of
 
 if TYPE_CHECKING:
     from assistant.llm import LLM
-    from assistant.service import StudyService
+    from retrieval.embedders import Embedder
+    from studygraph.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +43,20 @@ NOT_FOUND_TEXT = {
     "zh": "你的笔记里没有找到这个问题的答案。下面是最接近的段落，供参考。",
     "en": "Your notes do not seem to answer this. The nearest passages are listed below.",
 }
+NAMED_ONLY_TEXT = {
+    "zh": "你的笔记提到了 {term}，但没有解释它。下面是提到它的地方。",
+    "en": "Your notes name {term} but do not explain it. Here is where they name it.",
+}
 MODE_LABELS = {
     "llm": {"zh": "模型回答（引用已核对）", "en": "Model answer (citations checked)"},
+    "llm_partial": {"zh": "模型回答（部分句子换成了笔记原文）", "en": "Model answer (some sentences replaced by "
+                    "quotes from your notes)"},
     "extractive": {"zh": "摘录自你的笔记", "en": "Quoted from your notes"},
     "not_found": {"zh": "笔记中没有答案", "en": "Not in your notes"},
+    "named_only": {"zh": "笔记只提到，没有解释", "en": "Named in your notes, not explained"},
     "path": {"zh": "学习路径", "en": "Study path"},
 }
-EventKind = Literal["route", "hits", "prompt", "token", "discard", "answer"]
+EventKind = Literal["route", "hits", "prompt", "token", "sentence", "discard", "answer"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +88,10 @@ class AnswerParams:
 class AnswerEvent:
     """A step of answering, for streaming UIs: tokens as they come, and what happened around them.
 
-    Kinds: 'route' (text: 'answer' or 'path'), 'hits' (hits, relevance), 'prompt' (prompt), 'token' (text),
-    'discard' (text: why the streamed text was replaced), 'answer' (answer, always last).
+    Kinds: 'route' (text: 'answer' or 'path'), 'hits' (hits, relevance), 'prompt' (prompt), 'token' (text: the
+    model's draft, not yet checked), 'sentence' (text: a sentence that passed its check, or the quoted unit that
+    replaces one; `quoted` tells which), 'discard' (text: why the model's text was set aside), 'answer' (answer,
+    always last). A UI shows 'sentence' text as checked; 'token' text only as a marked draft, if at all.
     """
 
     kind: EventKind
@@ -77,30 +100,68 @@ class AnswerEvent:
     relevance: Relevance | None = None
     prompt: Prompt | None = None
     answer: Answer | None = None
+    quoted: bool = False
 
 
-def mode_label(mode: AnswerMode, language: str) -> str:
+class AnswerSources(Protocol):
+    """What the assistant needs of a workspace (StudyService provides it; tests provide fakes).
+
+    `searcher.search(query, SearchParams)` returns hits best first; `resolver.find_in_text(text)` the ids of graph
+    concepts a text names; `embedder` scores answer units by meaning; `llm` is loaded on first use.
+    """
+
+    settings: Settings
+
+    @property
+    def chunks(self) -> Mapping[str, Chunk]: ...
+
+    @property
+    def searcher(self) -> object: ...
+
+    @property
+    def resolver(self) -> object: ...
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    @property
+    def llm(self) -> LLM: ...
+
+
+def mode_label(mode: AnswerMode | str, language: str) -> str:
     """How an answer's mode is shown to the reader, in their language."""
     return MODE_LABELS[mode]["zh" if language == "zh" else "en"]
+
+
+def answer_label(answer: Answer) -> str:
+    """The badge of an answer: 'checked' only when every sentence the model wrote passed its check."""
+    language = language_of(answer.question)
+    if answer.mode == "llm" and not answer.checked:
+        return mode_label("llm_partial", language)
+    return mode_label(answer.mode, language)
 
 
 class Assistant:
     """Answers questions over one workspace with citations that our code resolves and checks."""
 
-    def __init__(self, service: StudyService):
-        self.service = service
-        self.settings = service.settings
+    def __init__(self, sources: AnswerSources):
+        self.sources = sources
+        self.settings = sources.settings
 
     @cached_property
     def stats(self) -> CorpusStats:
         """Word statistics of the workspace (computed once)."""
-        return CorpusStats(self.service.chunks.values())
+        return CorpusStats(self.sources.chunks.values())
+
+    @cached_property
+    def lexicon(self):  # noqa: ANN201 - assistant.claims.ClaimLexicon
+        return load_lexicon(self.settings.assistant.claims_file)
 
     def concepts_in(self, text: str) -> list[str]:
         """Concept ids the text names, or none when the workspace has no concept graph."""
         try:
-            return list(self.service.resolver.find_in_text(text))
-        except (StudygraphError, ImportError, FileNotFoundError) as exc:
+            return list(self.sources.resolver.find_in_text(text))
+        except (StudygraphError, FileNotFoundError) as exc:
             log.debug("no concept lookup: %s", exc)
             return []
 
@@ -111,11 +172,11 @@ class Assistant:
         Args:
             question: the user's question, in Chinese or English.
             params: per-call parameters.
-            on_token: called with each piece of model text as it is generated (the text may still be replaced
-                by an extractive answer when it fails verification; the returned Answer is authoritative).
+            on_token: called with each piece of model text as it is generated (a draft: the returned Answer holds
+                only the sentences that passed their check).
 
         Returns:
-            The answer with its citations; mode 'llm', 'extractive', 'not_found' or 'path'.
+            The answer with its citations; mode 'llm', 'extractive', 'not_found', 'named_only' or 'path'.
 
         Raises:
             InputError: an empty question.
@@ -146,16 +207,25 @@ class Assistant:
                 return
         from retrieval.search import SearchParams
 
-        hits = tuple(self.service.searcher.search(question, SearchParams(k=params.k, mode=params.mode)))
+        hits = tuple(self.sources.searcher.search(question, SearchParams(k=params.k, mode=params.mode)))
         relevance = self.relevance(question, hits)
         yield AnswerEvent("hits", hits=hits, relevance=relevance)
         if not relevance.relevant:
             yield AnswerEvent("answer", answer=_timed(self._not_found(question, hits), started))
             return
-        if not params.use_llm:
-            yield AnswerEvent("answer", answer=_timed(self._extractive(question, hits), started))
+        chunks = [h.chunk for h in hits]
+        selection = self.select(question, chunks)
+        named = self._named_only(question, chunks)
+        if named is not None:
+            yield AnswerEvent("answer", answer=_timed(named, started))
             return
-        for event in self._generate(question, hits, params):
+        if not selection:
+            yield AnswerEvent("answer", answer=_timed(self._not_found(question, hits), started))
+            return
+        if not params.use_llm:
+            yield AnswerEvent("answer", answer=_timed(self._quoted(question, selection), started))
+            return
+        for event in self._compose(question, selection, params):
             yield replace(event, answer=_timed(event.answer, started)) if event.answer else event
 
     # ------------------------------------------------------------------ steps
@@ -167,35 +237,50 @@ class Assistant:
                                 dense=s.not_found_threshold, cjk_dense=s.cjk_not_found_threshold)
         return judge_relevance(question, hits, self.stats, self.concepts_in(question), thresholds)
 
+    def similarity(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """Cosine of the question with each text, by the workspace's embedder."""
+        embedder = self.sources.embedder
+        q = embedder.encode_queries([question])[0]
+        return np.asarray(embedder.encode_documents(list(texts))) @ np.asarray(q)
+
+    def select(self, question: str, chunks: Sequence[Chunk]) -> list[Evidence]:
+        """The answer units of the passages that answer the question (see `assistant.evidence`)."""
+        params = SelectionParams(max_units=self.settings.assistant.extractive_sentences)
+        return select_evidence(question, chunks, self.stats.idf, similarity=self.similarity, params=params)
+
     def _not_found(self, question: str, hits: tuple[Hit, ...]) -> Answer:
         language = language_of(question)
         if not hits:  # a fused ranking can come back empty; the nearest passages by meaning are still worth showing
             hits = self._nearest(question)
-        nearest = tuple(citation_for(i, h.chunk, supported=False) for i, h in enumerate(hits[:3], start=1))
+        nearest = tuple(citation_for(i, h.chunk) for i, h in enumerate(hits[:3], start=1))
         return Answer(question=question, answer=NOT_FOUND_TEXT[language], mode="not_found", nearest=nearest)
+
+    def _named_only(self, question: str, chunks: Sequence[Chunk]) -> Answer | None:
+        """'Your notes name X but do not explain it': the question asks what X is or how it works, and the
+        passages only name X (in a list, in brackets), never explain it."""
+        language = language_of(question)
+        if not self.lexicon.asks_for_explanation(question):
+            return None
+        found = named_not_explained(terms_in(question, language), chunks)
+        if found is None:
+            return None
+        term, naming = found
+        nearest = tuple(evidence_citation(n, e) for n, e in enumerate(naming, start=1))
+        return Answer(question=question, answer=NAMED_ONLY_TEXT[language].format(term=term), mode="named_only",
+                      nearest=nearest)
 
     def _nearest(self, question: str) -> tuple[Hit, ...]:
         from retrieval.search import SearchParams
 
         try:
-            return tuple(self.service.searcher.search(question, SearchParams(k=3, mode="dense")))
+            return tuple(self.sources.searcher.search(question, SearchParams(k=3, mode="dense")))
         except StudygraphError as exc:
             log.debug("no nearest passages: %s", exc)
             return ()
 
-    def _extractive(self, question: str, hits: tuple[Hit, ...], model: str = "") -> Answer:
-        text, citations = extractive_answer(question, [h.chunk for h in hits],
-                                            max_units=self.settings.assistant.extractive_sentences,
-                                            idf=self.stats.idf)
-        if not citations:
-            return self._not_found(question, hits)
+    def _quoted(self, question: str, selection: Sequence[Evidence], model: str = "") -> Answer:
+        text, citations = quoted_answer(selection)
         return Answer(question=question, answer=text, mode="extractive", citations=citations, model=model)
-
-    def _prompt(self, question: str, hits: tuple[Hit, ...], llm: LLM, max_tokens: int) -> Prompt:
-        kind = "chat" if llm.has_chat_template else "completion"
-        budget = min(llm.n_ctx - max_tokens - 8, self.settings.assistant.max_prompt_tokens)
-        return build_prompt(question, [h.chunk for h in hits], kind=kind, count_tokens=llm.count_tokens,
-                            budget=budget)
 
     def _generation_params(self, params: AnswerParams, prompt: Prompt) -> GenerationParams:
         s = self.settings.llm
@@ -206,44 +291,65 @@ class Assistant:
             stop=prompt.stop,
         )
 
-    def _generate(self, question: str, hits: tuple[Hit, ...], params: AnswerParams) -> Iterator[AnswerEvent]:
-        llm = self.service.llm
-        max_tokens = params.max_tokens or self.settings.llm.max_tokens
-        prompt = self._prompt(question, hits, llm, max_tokens)
+    def _compose(self, question: str, selection: Sequence[Evidence], params: AnswerParams) -> Iterator[AnswerEvent]:
+        llm = self.sources.llm
+        facts = [(e.chunk, titled(e)) for e in selection]
+        prompt = build_evidence_prompt(question, facts)
         yield AnswerEvent("prompt", prompt=prompt)
-        if not prompt.sources:
-            log.warning("no source fits the model's context; answering extractively")
-            yield AnswerEvent("answer", answer=self._extractive(question, hits, llm.name))
-            return
+        checker = SentenceChecker(selection, prompt.language, self.stats.idf, self.lexicon, question,
+                                  threshold=self.settings.assistant.support_threshold)
         gen = self._generation_params(params, prompt)
-        stream = llm.chat(prompt.messages, gen) if prompt.kind == "chat" else llm.complete(prompt.text, gen)
+        stream = llm.chat(prompt.messages, gen) if llm.has_chat_template else llm.complete(prompt.text, gen)
         pieces: list[str] = []
-        if prompt.prefill:  # the start of the answer, written by the prompt (base models): part of the answer
-            pieces.append(prompt.prefill)
-            yield AnswerEvent("token", text=prompt.prefill)
-        for piece in guard_loops(stream, pieces):
-            yield AnswerEvent("token", text=piece)
-        raw = "".join(pieces)
-        check = verify_answer(raw, prompt, self.settings.assistant.support_threshold, question, self.stats.idf)
-        if check.refused:
-            yield AnswerEvent("discard", text="the model found no answer in the sources")
-            yield AnswerEvent("answer", answer=replace_model(self._not_found(question, hits), llm.name))
-        elif check.degenerate:
-            yield AnswerEvent("discard", text=check.degenerate)
-            yield AnswerEvent("answer", answer=self._extractive(question, hits, llm.name))
-        else:
-            yield AnswerEvent("answer", answer=Answer(
-                question=question, answer=check.text, mode="llm", citations=check.citations,
-                unsupported=check.unsupported, model=llm.name))
+        drafts: list[AnswerEvent] = []
+        outcomes: list[Outcome] = []
+
+        def drafted() -> Iterator[str]:
+            for piece in guard_loops(stream, pieces):
+                drafts.append(AnswerEvent("token", text=piece))
+                yield piece
+
+        for outcome in checked_sentences(drafted(), checker):
+            yield from drafts
+            drafts.clear()
+            outcomes.append(outcome)
+            if outcome.text:
+                yield AnswerEvent("sentence", text=outcome.text, quoted=outcome.kind == "quote")
+        yield from drafts
+        if any(o.kind == "model" for o in outcomes):
+            for outcome in checker.quotes_for_the_rest(outcomes):
+                outcomes.append(outcome)
+                yield AnswerEvent("sentence", text=outcome.text, quoted=True)
+        yield AnswerEvent("answer", answer=self._composed(question, selection, outcomes, "".join(pieces), llm.name))
+
+    def _composed(self, question: str, selection: Sequence[Evidence], outcomes: Sequence[Outcome], raw: str,
+                  model: str) -> Answer:
+        shown = [o for o in outcomes if o.text]
+        passed = [o for o in outcomes if o.kind == "model"]
+        if not passed:
+            reason = "the model found no answer in the sources" if is_refusal(raw) else "no sentence passed"
+            log.info("composed answer set aside (%s): %r", reason, raw[:200])
+            return self._quoted(question, selection, model)
+        cited = sorted({n for o in shown for n in o.cited})
+        citations = tuple(evidence_citation(n, selection[n - 1]) for n in cited)
+        unsupported = tuple(o.written for o in outcomes if o.kind == "dropped" and o.check is not None)
+        mode: AnswerMode = "llm" if passed else "extractive"
+        return Answer(question=question, answer="\n".join(o.text for o in shown) if _has_quote(shown)
+                      else " ".join(o.text for o in shown), mode=mode, citations=citations,
+                      unsupported=unsupported, model=model, checked=not unsupported and not _has_quote(shown))
 
     def _path_answer(self, question: str, where: Route) -> Answer | None:
         from assistant.router import path_answer
 
         try:
-            return path_answer(self.service, question, where.goals)
-        except (StudygraphError, ImportError, FileNotFoundError) as exc:
+            return path_answer(self.sources, question, where.goals)
+        except (StudygraphError, FileNotFoundError) as exc:
             log.info("no study path (%s); answering from the notes", exc)
             return None
+
+
+def _has_quote(outcomes: Sequence[Outcome]) -> bool:
+    return any(o.kind == "quote" for o in outcomes)
 
 
 def guard_loops(stream: Iterator[str], sink: list[str], window: int = 400) -> Iterator[str]:

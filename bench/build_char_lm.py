@@ -4,7 +4,7 @@ Usage: python bench/build_char_lm.py [--corpus DIR] [--out FILE] [--check]
 
 Counts, reproducibly (sorted JSON, gzip without a timestamp):
   - char_trigrams: character trigrams (ASCII letter/digit/space runs as one token) of every line of the
-    paddle-dl-zh notes (PaddlePaddle/awesome-DeepLearning, Apache-2.0, see shared/corpora/paddle-dl-zh/SOURCE.txt);
+    paddle-dl-zh notes (PaddlePaddle/awesome-DeepLearning, Apache-2.0, see tests/data/corpora/paddle-dl-zh/SOURCE.txt);
   - dictionary_bigrams: character bigrams inside jieba's dictionary words, weighted by the words' counts
     (jieba 0.42.1, MIT), all of them (--min-bigram N prunes smaller weights: worse in cross-validation).
 With --check, only compares a fresh build with the shipped file and exits 1 when they differ.
@@ -24,10 +24,10 @@ sys.path.insert(0, str(REPO))
 
 from ingest.decode.char_lm import DATA_FILE, build_counts, save_counts  # noqa: E402
 
-PADDLE = REPO.parent / "shared" / "corpora" / "paddle-dl-zh"
+PADDLE = REPO / "tests" / "data" / "corpora" / "paddle-dl-zh"
 OUT = REPO / "ingest" / "decode" / "data" / DATA_FILE
 SOURCE = (
-    "char_trigrams: shared/corpora/paddle-dl-zh (PaddlePaddle/awesome-DeepLearning @772e97d, "
+    "char_trigrams: tests/data/corpora/paddle-dl-zh (PaddlePaddle/awesome-DeepLearning @772e97d, "
     "Apache-2.0); dictionary_bigrams: jieba 0.42.1 dict.txt (MIT); built by bench/build_char_lm.py"
 )
 MIN_BIGRAM = 1

@@ -195,7 +195,7 @@ def main() -> None:
             from ingest.pipeline import ingest_paths
 
             ingest_paths(args.notes or [SEED], settings)
-        from assistant.llm import build_llm
+        from assistant.llm_factory import build_llm
 
         service = StudyService(settings, llm=TimedLLM(build_llm(settings.llm)))
         service.llm.count_tokens("warm up")

@@ -31,8 +31,8 @@ from ingest.decode.lattice import Weights  # noqa: E402
 from ingest.decode.mojibake import _parse  # noqa: E402
 from ingest.decode.restore import BIGRAM_WEIGHT, DocumentSettings, build_decoder, restore_lines  # noqa: E402
 
-PADDLE = REPO.parent / "shared" / "corpora" / "paddle-dl-zh"
-SHARED_SEED = REPO.parent / "shared" / "seed" / "ai-knowledge-system.md"
+PADDLE = REPO / "tests" / "data" / "corpora" / "paddle-dl-zh"
+SEED = REPO / "data" / "notes" / "ai-knowledge-system.md"  # the clean seed, as the app ships it
 
 
 def damage(text: str) -> str:
@@ -87,7 +87,7 @@ class Bench:
     def run(self, config: dict, seed_only: bool) -> dict:
         fields = {f.name for f in dataclasses.fields(DocumentSettings)}
         settings = DocumentSettings(**{k: v for k, v in config.items() if k in fields})
-        seed = SHARED_SEED.read_text(encoding="utf-8")
+        seed = SEED.read_text(encoding="utf-8")
         decoder = self.decoder(sorted(self.texts), config)
         start = time.process_time()
         result = {"seed": differing(restore(damage(seed), decoder, settings), seed)}

@@ -49,7 +49,7 @@ from studygraph.records import Chunk, content_id  # noqa: E402
 from studygraph.settings import EmbedderSettings, RetrievalSettings  # noqa: E402
 
 SEED = REPO / "data" / "notes" / "ai-knowledge-system.md"
-CORPORA = REPO.parent / "shared" / "corpora"
+CORPORA = REPO / "tests" / "data" / "corpora"
 QA_FILES = [REPO / "tests" / "data" / f for f in ("seed-dev-qa.jsonl", "paddle-dev-qa.jsonl", "cs231n-dev-qa.jsonl")]
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$")
 

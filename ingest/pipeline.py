@@ -14,17 +14,19 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from ingest.catalog import IngestedNote, describe_notes, select_notes
 from ingest.markdown.chunking import split_chunks
 from ingest.markdown.parse import parse_note
 from ingest.sources import Skipped, SourceFile, discover
 from retrieval.embedders import Embedder, build_embedder, load_token_counter
 from retrieval.store import CHUNKS_FILE, SECTIONS_FILE, read_chunks, read_sections, write_chunks
-from studygraph.errors import InputError, StudygraphError
+from studygraph.errors import InputError, StudygraphError, WorkspaceError
 from studygraph.records import EDGE_TYPES, Chunk, NoteFile, Section
 from studygraph.settings import Settings
 from studygraph.workspace import (
@@ -145,7 +147,7 @@ def read_note_files(snapshot: Snapshot) -> list[NoteFile]:
     return [NoteFile.model_validate(f) for f in snapshot.read_json(FILES_FILE).get("files", [])]
 
 
-def load_previous(workspace: Workspace, embedder_name: str, chunker: dict) -> PreviousState | None:
+def load_previous(workspace: Workspace, embedder_name: str | None, chunker: dict) -> PreviousState | None:
     """The current generation's notes, or None for a new workspace.
 
     Raises:
@@ -216,7 +218,7 @@ def _read_note(sf: SourceFile, settings: Settings, count_tokens: Callable[[str],
                           settings.ingest.chunk_overlap_tokens, blocks=note.blocks)
     record = NoteFile(source=sf.source, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                       encoding=decoded.encoding, repairs=tuple(decoded.repairs), sections=len(note.sections),
-                      chunks=len(chunks))
+                      chunks=len(chunks), ingested=datetime.now(UTC).isoformat(timespec="seconds"))
     return NoteState(note=record, root=str(sf.root), sections=note.sections, chunks=chunks,
                      root_kind="file" if sf.root == sf.path else "folder")
 
@@ -274,7 +276,8 @@ def _build_graph(sections: list[Section], chunks: list[Chunk], embedder: Embedde
 
 
 def _write_generation(tx: Transaction, run: _Run, previous: PreviousState | None, embedder: Embedder,
-                      settings: Settings, report: IngestReport, progress: Progress | None) -> None:
+                      settings: Settings, report: IngestReport, progress: Progress | None,
+                      chunker: dict | None = None) -> None:
     from retrieval.indexing import update_indexes  # faiss and bm25s load only when writing
 
     ordered = [run.notes[s] for s in sorted(run.notes)]
@@ -296,8 +299,8 @@ def _write_generation(tx: Transaction, run: _Run, previous: PreviousState | None
     report.sections, report.chunks = len(sections), len(chunks)
     counts = {"files": len(ordered), "sections": report.sections, "chunks": report.chunks,
               "concepts": report.concepts, "edges": report.edges}
-    manifest = tx.commit(embedder={"name": embedder.name, "dim": embedder.dim}, chunker=chunker_config(settings),
-                         counts=counts)
+    manifest = tx.commit(embedder={"name": embedder.name, "dim": embedder.dim},
+                         chunker=chunker or chunker_config(settings), counts=counts)
     report.generation, report.written = manifest.generation, True
 
 
@@ -382,3 +385,60 @@ def _report_unchanged(report: IngestReport, previous: PreviousState | None) -> N
     report.concepts = counts.get("concepts", 0)
     report.edges = {**dict.fromkeys(EDGE_TYPES, 0), **counts.get("edges", {})}
     report.generation = previous.snapshot.manifest.generation if previous else 0
+
+
+# --------------------------------------------------------------------------- the notes of a workspace
+
+
+def list_notes(settings: Settings) -> list[IngestedNote]:
+    """The notes the settings' workspace holds, sorted by name (what `studygraph notes` prints).
+
+    Raises:
+        WorkspaceError: there is no workspace yet, or its files are damaged.
+    """
+    workspace = Workspace(settings.workspace)
+    workspace.read_manifest()  # no workspace: the error says how to make one
+    previous = load_previous(workspace, None, chunker_config(settings))
+    return describe_notes(previous.notes) if previous else []
+
+
+def remove_notes(paths: Sequence[Path | str], settings: Settings, embedder: Embedder | None = None,
+                 progress: Progress | None = None) -> IngestReport:
+    """Remove notes from the workspace, publishing the rest as a new generation; the files are not touched.
+
+    Their chunks, vectors and BM25 entries go, and the concept graph is rebuilt from the remaining chunks, so
+    concepts and edges that only they supported are retracted. Ingesting the files again brings them back.
+
+    Args:
+        paths: notes by name (as `list_notes` gives them), the files they were read from, or folders of them.
+        settings: the effective settings.
+        embedder: the workspace's embedder (default: the configured one), for the graph's `related` edges.
+        progress: called as progress(stage, done, total), as for `ingest_paths`.
+
+    Returns:
+        The report of the new generation; `dropped` lists the notes removed.
+
+    Raises:
+        InputError: a path names no ingested note (then nothing is removed).
+        WorkspaceError: no workspace, locked, corrupted, or built with another embedder.
+    """
+    started = time.perf_counter()
+    workspace = Workspace(settings.workspace)
+    workspace.read_manifest()
+    embedder = embedder or build_embedder(settings.embedder)
+    report = IngestReport(workspace=str(workspace.root))
+    with workspace.lock(timeout=LOCK_TIMEOUT_S):
+        previous = load_previous(workspace, embedder.name, chunker_config(settings))
+        if previous is None:  # deleted since the check above
+            raise WorkspaceError(f"No workspace at {workspace.root}: there is nothing to remove.")
+        removed = select_notes(previous.notes, paths)
+        gone = set(removed)
+        run = _Run(notes={s: n for s, n in previous.notes.items() if s not in gone}, dropped=removed)
+        check_embedder(workspace.root, previous.snapshot.manifest, embedder.name, embedder.dim)
+        with workspace.transaction() as tx:  # the kept notes' chunks were made with the chunker on record
+            _write_generation(tx, run, previous, embedder, settings, report, progress,
+                              chunker=previous.snapshot.manifest.chunker)
+    report.unchanged, report.dropped = len(run.notes), removed
+    report.seconds = time.perf_counter() - started
+    log.info("Removed %d notes; %d chunks remain.", len(removed), report.chunks)
+    return report

@@ -17,11 +17,15 @@ from studygraph.errors import ConfigError
 log = logging.getLogger(__name__)
 
 # Words that qualify a concept without changing it: "神经网络基础" is about 神经网络.
-GENERIC_SUFFIX = re.compile(
-    r"^(.{2,}?)\s*(基础|入门|简介|概述|原理|详解|理论|架构|结构|模型|算法|方法|编程|技术|框架|概念|介绍|"
-    r"basics|overview|architecture|algorithm|method|methods|introduction)$",
-    re.IGNORECASE,
-)
+def _generic_suffix() -> re.Pattern[str]:
+    from kg.vocabulary import load_vocabulary
+
+    words = sorted(load_vocabulary().words("generic_suffixes"), key=len, reverse=True)
+    return re.compile(r"^(.{2,}?)\s*(" + "|".join(re.escape(w) for w in words) + ")$", re.IGNORECASE)
+
+
+# Words that qualify a concept without changing it (data/vocabulary.yaml, `generic_suffixes`).
+GENERIC_SUFFIX = _generic_suffix()
 SHIPPED_GLOSSARY = Path(__file__).resolve().parents[1] / "data" / "glossary.yaml"
 _FIELDS = {"en", "zh", "aliases", "prerequisites", "code"}
 

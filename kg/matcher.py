@@ -61,6 +61,7 @@ class TermMatcher:
         ignored = set(ignore)
         self._cjk: dict[str, str] = {}
         self._latin: dict[str, tuple[str, str, bool]] = {}  # joined lower tokens -> (concept, name, exact case)
+        self._first: dict[str, int] = {}  # first lower token of a name -> most tokens of a name starting with it
         for name, concept_id in names.items():
             key = normalize_name(name)
             if len(key) < 2 or key in ignored:
@@ -72,6 +73,8 @@ class TermMatcher:
                 tokens = _LATIN_TOKEN.findall(unicodedata.normalize("NFKC", name))
                 if tokens:
                     self._latin.setdefault("".join(tokens).lower(), (concept_id, name, is_abbreviation(name)))
+                    first = tokens[0].lower()
+                    self._first[first] = max(self._first.get(first, 0), len(tokens))
         self._lengths = sorted({len(k) for k in self._cjk}, reverse=True)
         self._max_tokens = min(8, max((len(_LATIN_TOKEN.findall(n)) for _, n, _ in self._latin.values()), default=1))
         self._short_words = [k for k in self._cjk if len(k) <= 8 and not _LATIN_EDGE.search(k)]
@@ -94,14 +97,23 @@ class TermMatcher:
         return None
 
     def _latin_matches(self, text: str) -> list[Match]:
-        """Runs of Latin tokens joined by spaces, hyphens or underscores, looked up longest first."""
+        """Runs of Latin tokens joined by spaces, hyphens or underscores, looked up longest first (only from
+        tokens that can start a name: a text of thousands of tokens costs a few lookups per token)."""
         tokens = list(_LATIN_TOKEN.finditer(text))
+        joined_ok = [bool(_JOINER.fullmatch(text[tokens[k].end():tokens[k + 1].start()]))
+                     for k in range(len(tokens) - 1)]
         found = []
-        for i in range(len(tokens)):
-            for n in range(min(self._max_tokens, len(tokens) - i), 0, -1):
-                gaps = (text[tokens[k].end():tokens[k + 1].start()] for k in range(i, i + n - 1))
-                if any(not _JOINER.fullmatch(gap) for gap in gaps):
-                    continue
+        for i, token in enumerate(tokens):
+            lower = token.group(0).lower()
+            longest = self._first.get(lower, 0)
+            if not longest and (lower[:-1] in self._first or lower[:-2] in self._first):
+                longest = 1  # a plural of a one-word name ("CNNs", "networks")
+            if not longest:
+                continue
+            reach = 1
+            while reach < min(longest, self._max_tokens, len(tokens) - i) and joined_ok[i + reach - 1]:
+                reach += 1
+            for n in range(reach, 0, -1):
                 hit = self._latin_lookup(tokens, i, n)
                 if hit is not None:
                     found.append(Match(tokens[i].start(), tokens[i + n - 1].end(), hit[0], hit[1]))

@@ -25,6 +25,7 @@ _NUMBERING = re.compile(
 )
 _MARKUP = re.compile(r"(\*\*|__|`|~~|<[^>]{1,80}>)")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_WIKILINK = re.compile(r"!?\[\[(?:[^\]|]*\|)?([^\]|]*)\]\]")  # [[target|alias]] shows the alias, [[target]] the target
 _SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s:：,，;；。.!！?？、\-—–]+$")
 _LEADING = re.compile(r"^[\s:：,，;；。.!！?？、\-—–*#>|]+")
@@ -56,6 +57,7 @@ def strip_numbering(text: str) -> str:
 
 def clean_display(text: str) -> str:
     """A name as shown to people: markup, links, emoji, numbering and trailing punctuation removed, spaces collapsed."""
+    text = _WIKILINK.sub(lambda m: m.group(1).split("#")[0] or m.group(1), text)
     text = _LINK.sub(r"\1", text)
     text = _MARKUP.sub("", text)
     text = strip_emoji(text)
@@ -172,28 +174,11 @@ def split_slash(text: str) -> list[str]:
     return parts
 
 
-def _keys(words: str) -> frozenset[str]:
-    return frozenset(normalize_name(w) for w in words.split("|") if w.strip())
+def _stop_names() -> frozenset[str]:
+    from kg.vocabulary import load_vocabulary  # the vocabulary normalizes with this module's normalize_name
+
+    return load_vocabulary().keys("stop_names")
 
 
-# Words that never name a concept on their own.
-STOP_NAMES = _keys(
-    "最后|首先|其次|然后|另外|此外|总之|思考|思考题|小结|补充|附注|例题|解答|注意|提示|说明|备注|例如|比如|其中|因此|所以|但是|如果|总之|重要|关键|结论|答案|输入|输出|结果|代码|示例|问题|"
-    "技巧|方法|模型|数据|其他|其它|更多|简单|复杂|基础|进阶|高级|入门|精通|阶段|部分|内容|方面|类型|任务|框架|"
-    "note|notes|tip|warning|important|example|examples|answer|question|input|output|result|"
-    "results|code|yes|no|true|false|none|todo|update|see also|summary|overview|introduction|step|steps|part|"
-    "not|and|or|the|this|that|why|how|what|when|where|which|who|is|are|very|also|only|all|each|one|two|"
-    "first|second|third|last|next|new|old|good|bad|easy|hard|simple|important|interesting|"
-    "intuition|idea|ideas|approach|problem|solution|details|data|model|models|method|methods|training|test|"
-    "testing|loss|score|scores|layer|layers|network|networks|image|images|function|functions|value|values|"
-    "input|inputs|outputs|weights|weight|parameters|parameter|task|tasks|goal|goals|setup|practice|"
-    "lecture|lectures|course|assignment|assignments|homework|project|projects|paper|papers|reading|"
-    "list|lists|set|sets|tuple|tuples|dict|dicts|dictionary|dictionaries|class|classes|string|strings|"
-    "array|arrays|loop|loops|file|files|example usage|usage|more|other|others|misc|miscellaneous|"
-    "for|end for|in|on|at|to|of|by|as|if|else|while|with|from|into|cells|cell|vanilla|tldr|coming up|no way|"
-    "table of contents|contents|further reading|additional references|references|location|requirements|"
-    "workflow|best practices|performance|challenges|specific|measurable|attainable|relevant|timely|"
-    "common pitfall|in practice|foreshadowing|figure|table|algorithm|theorem|lemma|proof|exercise|learning|"
-    "evaluation|operations|operation|inference|visualization|interpretation|implementation|analysis|"
-    "architecture|architectures|background|motivation|notation|terminology|datatypes|numbers|booleans|containers"
-)
+# Words that never name a concept on their own (data/vocabulary.yaml, `stop_names`).
+STOP_NAMES = _stop_names()

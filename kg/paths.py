@@ -11,6 +11,7 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
 from kg.graph import ConceptGraph
+from kg.names import normalize_name
 from kg.reading import READING_ASSUMPTION, concept_sources, reading_minutes, source_ref
 from studygraph.records import Chunk, Concept, Edge, StudyPath, StudyStep
 
@@ -30,7 +31,7 @@ AREA_PARTS = 40
 STAGES = ("foundations", "core", "goal")
 
 # Which link explains a step best, when a concept comes before several others.
-_KIND_RANK = {"goal": 0, "prerequisite": 1, "part": 2, "used_in": 3, "context": 4}
+_KIND_RANK = {"goal": 0, "prerequisite": 1, "part": 2, "used_in": 3, "context": 4, "whole": 5}
 
 
 class FrontierItem(BaseModel):
@@ -180,6 +181,7 @@ def build_plan(graph: ConceptGraph, goal_ids: Sequence[str], known: set[str]) ->
                 if edge.source not in known and edge.source != whole:
                     _add(plan.dag, edge.source, goal, _Link("context", edge, via=whole))
                     queue.append((edge.source, edge.type == "used_in"))
+    queue += _start_from_wholes(graph, plan, known)
     _expand(graph, plan, [(node, False) for node in queue], known)
     for node in list(plan.dag.nodes):  # order every pair on the path, however each one came in
         for edge in dependencies_of(graph, node):
@@ -189,6 +191,35 @@ def build_plan(graph: ConceptGraph, goal_ids: Sequence[str], known: set[str]) ->
     on_the_way = set(plan.goals).union(*(nx.ancestors(plan.dag, g) for g in plan.goals))
     plan.dag.remove_nodes_from([n for n in list(plan.dag.nodes) if n not in on_the_way])
     return plan
+
+
+def teaching_whole(graph: ConceptGraph, concept_id: str) -> str | None:
+    """Where a concept is taught: the whole its notes define it in, else the chapter it is first met in."""
+    for edge in sorted(graph.out_edges(concept_id, "part_of"), key=lambda e: -e.weight):
+        return edge.target
+    chapter = normalize_name(graph.concept(concept_id).chapter)
+    if not chapter:
+        return None
+    named = next((c.id for c in graph.concepts if c.id != concept_id
+                  and chapter in {normalize_name(n) for n in (c.name, *c.aliases)}), None)
+    if named is None:  # a chapter that names several concepts ("注意力机制与Transformer"): the first of them
+        named = next((c.id for c in graph.concepts if c.id != concept_id and c.order < graph.concept(concept_id).order
+                      and len(normalize_name(c.name)) >= 2 and normalize_name(c.name) in chapter), None)
+    return named
+
+
+def _start_from_wholes(graph: ConceptGraph, plan: _Plan, known: set[str]) -> list[str]:
+    """A goal nothing leads to is learned after the whole it is taught in (the section or chapter around it),
+    and after what that whole builds on: "Python编程 -> 列表" rather than "列表" alone."""
+    added = []
+    for goal in plan.goals:
+        if any(True for _ in plan.dag.predecessors(goal)) or dependencies_of(graph, goal):
+            continue
+        whole = teaching_whole(graph, goal)
+        if whole is not None and whole not in known and whole not in plan.goals:
+            _add(plan.dag, whole, goal, _Link("whole", graph.edge(goal, whole, "part_of"), via=whole))
+            added.append(whole)
+    return added
 
 
 def _expand(graph: ConceptGraph, plan: _Plan, queue: list[tuple[str, bool]], known: set[str]) -> None:
@@ -288,6 +319,8 @@ def _link_text(graph: ConceptGraph, source: str, target: str, link: _Link, chunk
         base = f"{s} is used in {t}"
     elif link.kind == "part":
         base = f"{s} is part of {t}"
+    elif link.kind == "whole":
+        base = f"{t} is taught within {s}: start there"
     else:
         base = f"{t} builds on {s}"
     return base + _evidence_text(link.edge, chunks)

@@ -12,6 +12,7 @@ from kg.glossary import Glossary
 from kg.graph import ConceptGraph
 from kg.matcher import TermMatcher
 from kg.names import STOP_NAMES, normalize_name, singular_key
+from studygraph.records import Concept
 
 log = logging.getLogger(__name__)
 
@@ -149,3 +150,39 @@ class ConceptResolver:
         Single letters and common words never match.
         """
         return self._matcher.concepts_in(text) if text.strip() else []
+
+
+PICKER_ALIASES = 4  # aliases shown beside a name in a picker: enough for both languages and an abbreviation
+
+
+def picker_label(concept: Concept) -> str:
+    """A concept as a picker lists it: its name, then its other names in either language.
+
+    Pickers (Streamlit's multiselect) filter options by the text they show, so a label with the aliases lets a
+    person type "Python编程", "主成分分析" or "PCA" and find the concept named "Python" or "PCA".
+    """
+    seen = {normalize_name(concept.name)}
+    others = []
+    for alias in concept.aliases:
+        key = normalize_name(alias)
+        if key and key not in seen:
+            seen.add(key)
+            others.append(alias)
+    return concept.name + (f" · {' · '.join(others[:PICKER_ALIASES])}" if others else "")
+
+
+def search_concepts(resolver: ConceptResolver, query: str, limit: int = 10) -> list[str]:
+    """Concept ids for what a person types in a search box, best first: the resolved concept (any alias, either
+    language, a typo), the concepts named inside the text, its suggestions, then names that contain the text."""
+    query = query.strip()
+    if not query:
+        return []
+    found = resolver.resolve(query)
+    ids = [found.concept_id] if found.concept_id else []
+    ids += resolver.find_in_text(query)
+    by_name = {c.name: c.id for c in resolver.graph.concepts}
+    ids += [by_name[n] for n in found.suggestions if n in by_name]
+    needle = normalize_name(query)
+    ids += [c.id for c in resolver.graph.concepts
+            if needle and any(needle in normalize_name(n) for n in (c.name, *c.aliases))]
+    return list(dict.fromkeys(ids))[:limit]

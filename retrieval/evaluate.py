@@ -24,19 +24,32 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class QAItem:
-    """One evaluation question: relevant passages sit under `heading` and/or contain `quote`."""
+    """One evaluation question: relevant passages sit under `heading` and/or contain `quote`.
+
+    `split` is the question's fixed half of its set: "tune" (weights and thresholds may be fitted on it) or
+    "test" (only reported); None for sets that are not split.
+    """
 
     q: str
     heading: str | None = None
     quote: str | None = None
     lang: str | None = None
+    split: str | None = None
 
 
-def load_qa(path: Path) -> list[QAItem]:
-    """Read a JSONL question set: each line {"q", "heading"?, "quote"?, "lang"?}.
+SPLITS = ("tune", "test")
+
+
+def load_qa(path: Path, split: str | None = None) -> list[QAItem]:
+    """Read a JSONL question set: each line {"q", "heading"?, "quote"?, "lang"?, "split"?}.
+
+    Args:
+        path: the JSONL file.
+        split: keep only the questions of this half ("tune" or "test"); None keeps every question.
 
     Raises:
-        InputError: the file is missing, a line is not JSON, or a line has no question or no gold.
+        InputError: the file is missing, a line is not JSON, or a line has no question, no gold or an unknown
+            split; or no question is left.
     """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -54,9 +67,14 @@ def load_qa(path: Path) -> list[QAItem]:
             raise InputError(f"{path} line {lineno} has no question (field 'q').")
         if not (row.get("heading") or row.get("quote")):
             raise InputError(f"{path} line {lineno} has neither a gold 'heading' nor a 'quote'.")
-        items.append(QAItem(q=row["q"], heading=row.get("heading"), quote=row.get("quote"), lang=row.get("lang")))
+        if row.get("split") not in (None, *SPLITS):
+            raise InputError(f"{path} line {lineno} has split {row['split']!r}; use one of {', '.join(SPLITS)}.")
+        items.append(QAItem(q=row["q"], heading=row.get("heading"), quote=row.get("quote"), lang=row.get("lang"),
+                            split=row.get("split")))
+    if split is not None:
+        items = [item for item in items if item.split == split]
     if not items:
-        raise InputError(f"The question set {path} is empty.")
+        raise InputError(f"The question set {path} is empty" + (f" (no '{split}' questions)." if split else "."))
     return items
 
 

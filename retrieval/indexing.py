@@ -42,6 +42,9 @@ VECTOR_META = "vectors/meta.json"
 FAISS_INDEX = "faiss.index"
 LEXICAL_DIR = "lexical"
 LEXICAL_CONFIG = "lexical/config.json"
+# Chunks handed to the embedder per call, i.e. how often progress is reported (every second or two). The
+# encoders batch further inside: USE in micro-batches of 384 tokens (its throughput is flat above that),
+# sentence-transformers by EmbedderSettings.batch_size; so a larger batch would not embed faster.
 EMBED_BATCH = 256
 
 Progress = Callable[[str, int, int], None]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ChunkLookup = Callable[[str], list[str]]
+T = TypeVar("T")
+Loader = Callable[[], T]
+QUERY_CACHE_SIZE = 256  # query vectors kept (512 float32 each: 0.5 MB)
 Ranking = list[tuple[str, float]]
 
 
@@ -102,8 +107,8 @@ class HybridSearcher:
 
     Args:
         chunks: chunk id -> Chunk of the generation.
-        vectors: the FAISS index over chunk embeddings.
-        lexical: the BM25 index over chunk tokens.
+        vectors: the FAISS index over chunk embeddings, or a function loading it on first use.
+        lexical: the BM25 index over chunk tokens, or a function loading it on first use.
         embedder: encodes queries (must be the embedder that built the vectors).
         settings: fusion weights and candidate counts.
         concept_chunks: query -> ids of chunks defining the concepts it names (the concept boost), or None.
@@ -112,13 +117,13 @@ class HybridSearcher:
             the BM25 query with settings.alias_weight.
     """
 
-    def __init__(self, chunks: Mapping[str, Chunk], vectors: VectorIndex, lexical: LexicalIndex,
-                 embedder: Embedder | None, settings: RetrievalSettings,
-                 concept_chunks: ChunkLookup | None = None, expand_chunks: ChunkLookup | None = None,
-                 query_terms: ChunkLookup | None = None):
+    def __init__(self, chunks: Mapping[str, Chunk], vectors: VectorIndex | Loader[VectorIndex],
+                 lexical: LexicalIndex | Loader[LexicalIndex], embedder: Embedder | None,
+                 settings: RetrievalSettings, concept_chunks: ChunkLookup | None = None,
+                 expand_chunks: ChunkLookup | None = None, query_terms: ChunkLookup | None = None):
         self.chunks = chunks
-        self.vectors = vectors
-        self.lexical = lexical
+        self._indexes: dict[str, object] = {"vectors": vectors, "lexical": lexical}
+        self._index_lock = threading.Lock()
         self.embedder = embedder
         self.settings = settings
         self.concept_chunks = concept_chunks
@@ -127,31 +132,87 @@ class HybridSearcher:
         # Heading-only chunks ("## 六、预训练模型") hold nothing to read: they stay indexed but are never returned.
         self._empty = {cid for cid, chunk in chunks.items() if not has_content(chunk)}
         self._overfetch = min(len(self._empty), 64)
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def _index(self, name: str):  # noqa: ANN202 - VectorIndex or LexicalIndex
+        """An index, loaded on first use (a lexical search never reads the vectors, a dense one never BM25)."""
+        index = self._indexes[name]
+        if isinstance(index, (VectorIndex, LexicalIndex)):
+            return index
+        with self._index_lock:
+            if not isinstance(self._indexes[name], (VectorIndex, LexicalIndex)):
+                self._indexes[name] = self._indexes[name]()  # type: ignore[operator]
+        return self._indexes[name]
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The FAISS index over chunk embeddings."""
+        return self._index("vectors")
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index over chunk tokens."""
+        return self._index("lexical")
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, chunks: Mapping[str, Chunk], embedder: Embedder | None,
                       settings: RetrievalSettings, concept_chunks: ChunkLookup | None = None,
                       expand_chunks: ChunkLookup | None = None, query_terms: ChunkLookup | None = None
                       ) -> HybridSearcher:
-        """Load the indexes of a workspace generation (checksums verified by the snapshot).
+        """Open the indexes of a workspace generation (checksums verified by the snapshot); each is read on
+        first use, so a lexical search never loads FAISS and a dense one never BM25.
 
         Raises:
-            WorkspaceError: a component is missing or corrupted; the message says how to rebuild.
+            WorkspaceError: a component is missing (now) or corrupted (when first used); the message says how
+                to rebuild.
         """
-        index_path, lexical_dir = snapshot.path(FAISS_INDEX), snapshot.path(LEXICAL_DIR)
-        try:
-            vectors = VectorIndex.load(index_path, chunks, ef_search=settings.hnsw_ef_search)
-            lexical = LexicalIndex.load(lexical_dir)
-        except WorkspaceError as exc:
-            raise WorkspaceError(f"{exc}; {rebuild_hint(snapshot.root)}.") from None
+        for component in (FAISS_INDEX, LEXICAL_DIR):  # a missing component is reported now, not at first use
+            if not snapshot.path(component, verify=False).exists():
+                raise WorkspaceError(f"Workspace {snapshot.root} has lost '{component}'; {rebuild_hint(snapshot.root)}.")
+
+        def loader(load: Callable[[], T]) -> Loader[T]:
+            def load_or_explain() -> T:
+                try:
+                    return load()
+                except WorkspaceError as exc:
+                    raise WorkspaceError(f"{exc}; {rebuild_hint(snapshot.root)}.") from None
+            return load_or_explain
+
+        # Checksums are verified when a component is read, like the rest of its loading.
+        vectors = loader(lambda: VectorIndex.load(snapshot.path(FAISS_INDEX), chunks, settings.hnsw_ef_search))
+        lexical = loader(lambda: LexicalIndex.load(snapshot.path(LEXICAL_DIR)))
         return cls(chunks, vectors, lexical, embedder, settings, concept_chunks, expand_chunks, query_terms)
 
     # ------------------------------------------------------------------ rankings
 
-    def _encode(self, queries: Sequence[str]) -> np.ndarray:
+    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Query vectors, one row per query; a query embedded before (by a search, the relevance check, a
+        concept lookup) is taken from a small cache, so answering a question embeds it once.
+
+        Raises:
+            InputError: no embedder (a lexical-only searcher).
+        """
         if self.embedder is None:
             raise InputError("Dense and hybrid search need an embedder; use --mode lexical without one.")
-        return self.embedder.encode_queries(list(queries))
+        with self._cache_lock:
+            found = {q: self._query_vectors[q] for q in queries if q in self._query_vectors}
+        missing = [q for q in dict.fromkeys(queries) if q not in found]
+        if missing:  # embedded outside the lock: concurrent searches do not wait on each other's queries
+            found.update(zip(missing, self.embedder.encode_queries(missing), strict=True))
+        with self._cache_lock:
+            for query in dict.fromkeys(queries):
+                self._query_vectors[query] = found[query]
+                self._query_vectors.move_to_end(query)
+            while len(self._query_vectors) > QUERY_CACHE_SIZE:
+                self._query_vectors.popitem(last=False)
+        if not queries:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.stack([found[q] for q in queries])
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The (cached) vector of one query; see `encode_queries`."""
+        return self.encode_queries([query])[0]
 
     def _returnable(self, ranking: Ranking, n: int) -> Ranking:
         return [(cid, s) for cid, s in ranking if cid in self.chunks and cid not in self._empty][:n]
@@ -193,8 +254,8 @@ class HybridSearcher:
         if params.mode == "lexical":
             return [self._lexical_hits(q, params.k) for q in queries]
         if params.mode == "dense":
-            return [self._dense_hits(vec, params.k) for vec in self._encode(queries)]
-        matrix = self._encode(queries)
+            return [self._dense_hits(vec, params.k) for vec in self.encode_queries(queries)]
+        matrix = self.encode_queries(queries)
         return [self._hybrid_hits(q, vec, params.k) for q, vec in zip(queries, matrix, strict=True)]
 
     def _lexical_hits(self, query: str, k: int) -> list[Hit]:
@@ -212,7 +273,7 @@ class HybridSearcher:
         tokens = tokenize(query)
         dense = self.dense_ranking(query_vector, n)
         lexical = self._returnable(self.lexical.search(tokens, n + self._overfetch, *self._alias_tokens(query)), n)
-        fused, concept = self._fuse(query, tokens, [c for c, _ in dense], [c for c, _ in lexical], k)
+        fused, concept = self._fuse(query, [c for c, _ in dense], [c for c, _ in lexical], k)
         cosines = self._cosines(query_vector, [cid for cid, _ in fused], dict(dense))
         bm25 = dict(lexical)
         hits = []
@@ -230,7 +291,7 @@ class HybridSearcher:
             return [], 0.0
         return tokenize(" ".join(self._lookup("query_terms", query))), self.settings.alias_weight
 
-    def _fuse(self, query: str, tokens: Sequence[str], dense_ids: list[str], lexical_ids: list[str],
+    def _fuse(self, query: str, dense_ids: list[str], lexical_ids: list[str],
               k: int) -> tuple[list[tuple[str, float]], set[str]]:
         """The fused top k, and the concept chunks that were boosted.
 
@@ -240,8 +301,7 @@ class HybridSearcher:
         """
         s = self.settings
         rankings = [dense_ids, lexical_ids]
-        weights = [s.dense_weight * self.dense_factor(query),
-                   s.lexical_weight * self.lexical_factor(tokens, lexical_ids)]
+        weights = [s.dense_weight * self.dense_factor(query), s.lexical_weight]
         if s.graph_expansion:
             rankings.append(order_by(self._lookup("expand_chunks", query), lexical_ids, dense_ids))
             weights.append(s.expansion_weight)
@@ -254,19 +314,11 @@ class HybridSearcher:
         return fuse_rrf(rankings, weights, s.rrf_k)[:k], set(concept_ids)
 
     def dense_factor(self, query: str) -> float:
-        """How much to trust the dense ranking for this query: the English-first embedder reads Latin text well
-        and Chinese poorly, so the weight slides from cjk_dense_weight (all Chinese) to 1 (no Chinese)."""
+        """How much of dense_weight a query gets: USE reads Chinese, but on Chinese questions its ranking is
+        still weaker than BM25's over jieba words, so the weight slides from cjk_dense_weight (all Chinese) to 1
+        (no Chinese)."""
         floor = self.settings.cjk_dense_weight
         return floor + (1.0 - floor) * (1.0 - cjk_share(query))
-
-    def lexical_factor(self, tokens: Sequence[str], lexical_ids: Sequence[str]) -> float:
-        """How much to trust the BM25 ranking: the IDF-weighted share of query tokens its best passage holds
-        (a ranking built on common words alone is mostly noise); settings.lexical_full_coverage counts as full."""
-        if not lexical_ids:
-            return 0.0
-        # Words the notes never use (and chance character bigrams) cannot reorder BM25's ranking: left out.
-        coverage = self.lexical.coverage(tokens, lexical_ids[0], unknown=False)
-        return min(1.0, max(self.settings.lexical_floor, coverage / self.settings.lexical_full_coverage))
 
     def _lookup(self, name: str, query: str) -> list[str]:
         """What a concept-graph callback gives (chunk ids: only returnable ones); a workspace without a usable
@@ -276,7 +328,7 @@ class HybridSearcher:
             return []
         try:
             found = list(lookup(query))
-        except (StudygraphError, ImportError) as exc:
+        except StudygraphError as exc:
             log.warning("Searching without %s (no usable concept graph: %s).", name.replace("_", " "), exc)
             setattr(self, name, None)
             return []

@@ -11,7 +11,7 @@ ChunkKind = Literal["prose", "code", "table", "formula", "mixed"]
 Language = Literal["zh", "en", "mixed"]
 EdgeType = Literal["prerequisite", "used_in", "part_of", "related"]
 EDGE_TYPES: tuple[EdgeType, ...] = ("prerequisite", "used_in", "part_of", "related")
-AnswerMode = Literal["llm", "extractive", "not_found", "path"]
+AnswerMode = Literal["llm", "extractive", "not_found", "named_only", "path"]
 SearchMode = Literal["hybrid", "dense", "lexical"]
 
 
@@ -69,6 +69,7 @@ class NoteFile(_Record):
     repairs: tuple[str, ...] = ()
     sections: int = 0
     chunks: int = 0
+    ingested: str = Field("", description="When this version of the file was read (UTC, ISO 8601).")
 
 
 class Evidence(_Record):
@@ -135,7 +136,9 @@ class Answer(_Record):
     mode: AnswerMode
     citations: tuple[Citation, ...] = ()
     unsupported: tuple[str, ...] = Field((), description="Sentences whose cited source does not support them.")
-    nearest: tuple[Citation, ...] = Field((), description="For not_found: the nearest passages, shown as such.")
+    nearest: tuple[Citation, ...] = Field((), description="For not_found: the nearest passages, shown as such; for "
+                                          "named_only: where the notes name the concept.")
+    checked: bool = Field(False, description="Every sentence the model wrote passed the claim check.")
     model: str = ""
     seconds: float = 0.0
 

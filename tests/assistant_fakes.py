@@ -135,7 +135,7 @@ class FakeResolver:
 
 
 class FakeService:
-    """The parts of StudyService the assistant uses, with fakes behind them."""
+    """An `assistant.answer.AnswerSources` with fakes behind it (what StudyService gives the assistant)."""
 
     def __init__(self, workspace: Path, chunks: Sequence[Chunk], embedder, llm=None,  # noqa: ANN001
                  resolver: FakeResolver | None = None, **assistant_settings: float):
@@ -143,6 +143,7 @@ class FakeService:
         self.chunks = {c.id: c for c in chunks}
         self.searcher = FakeSearcher(chunks, embedder)
         self.resolver = resolver or FakeResolver({})
+        self.embedder = embedder
         self._llm = llm
 
     @property

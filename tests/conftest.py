@@ -10,15 +10,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
-FIXTURE_NOTES = FIXTURES / "notes"
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-SEED = REPO / "data" / "notes" / "ai-knowledge-system.md"
-RAW_SEED = SHARED / "seed" / "ai-knowledge-system.raw.md"
-CORPORA = SHARED / "corpora"
+from studygraph.text import CJK_CHARS, is_cjk
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_]+|[0-9]+|[\u3400-\u9fff]")
+# Everything a test reads lives in the project: a clone alone passes the suite.
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+FIXTURE_NOTES = FIXTURES / "notes"
+TEST_DATA = TESTS / "data"
+SEED = REPO / "data" / "notes" / "ai-knowledge-system.md"
+RAW_SEED = TEST_DATA / "seed" / "ai-knowledge-system.raw.md"  # the seed as the user first sent it (mojibake)
+CORPORA = TEST_DATA / "corpora"  # vendored third-party notes, each with its licence (see data/README.md)
+CORPUS_NOTES = {"ailearning-notes-zh": 28, "cs231n-notes-en": 29, "obsidian-thesis-en": 44, "paddle-dl-zh": 55}
+NOTE_SUFFIXES = [".md"]  # the corpora's SOURCE.txt (origin and licence) is not a note
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, driven by Playwright (no browser download)
+
+_TOKEN = re.compile(f"[A-Za-z][A-Za-z0-9_]+|[0-9]+|[{CJK_CHARS}]")
 
 
 class FakeEmbedder:
@@ -37,7 +44,7 @@ class FakeEmbedder:
 
     def _features(self, text: str) -> list[str]:
         tokens = [t.lower() for t in _TOKEN.findall(text)]
-        cjk = [t for t in tokens if len(t) == 1 and "\u3400" <= t <= "\u9fff"]
+        cjk = [t for t in tokens if is_cjk(t)]
         return tokens + [a + b for a, b in zip(cjk, cjk[1:], strict=False)]
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -56,6 +63,15 @@ class FakeEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Browser tests selected but no chromium: stop at once with the command to run, not one error per test."""
+    if session.config.option.collectonly or CHROMIUM.exists():
+        return
+    if any(item.get_closest_marker("browser") for item in session.items):
+        pytest.exit(f"The browser tests need Debian's chromium at {CHROMIUM}: run scripts/ensure-browser-deps "
+                    "as root (or leave them out: -m 'not browser')", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture
@@ -77,7 +93,7 @@ def bundled_embedder():
 @pytest.fixture(scope="session")
 def bundled_llm():
     """The real bundled gemma-3-270m GGUF, loaded once per session (tests using it are marked llm)."""
-    from assistant.llm import build_llm
+    from assistant.llm_factory import build_llm
     from studygraph.settings import LLMSettings
 
     return build_llm(LLMSettings(n_ctx=2048))
@@ -105,10 +121,10 @@ def real_workspace(tmp_path_factory: pytest.TempPathFactory, name: str, paths: l
     """A workspace of `paths` built once per session with the real bundled embedder (tests using it: slow)."""
     if name not in _REAL_WORKSPACES:
         from ingest.pipeline import ingest_paths
-        from studygraph.settings import Settings
+        from studygraph.settings import IngestSettings, Settings
 
         root = tmp_path_factory.mktemp(f"ws-{name}")
-        settings = Settings(workspace=root)
+        settings = Settings(workspace=root, ingest=IngestSettings(extensions=NOTE_SUFFIXES))
         ingest_paths(paths, settings)
         _REAL_WORKSPACES[name] = root
     return _REAL_WORKSPACES[name]
@@ -118,16 +134,6 @@ def real_workspace(tmp_path_factory: pytest.TempPathFactory, name: str, paths: l
 def seed_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled notes, ingested with the real embedder."""
     return real_workspace(tmp_path_factory, "seed", [SEED])
-
-
-@pytest.fixture(scope="session")
-def paddle_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return real_workspace(tmp_path_factory, "paddle", [CORPORA / "paddle-dl-zh"])
-
-
-@pytest.fixture(scope="session")
-def cs231n_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return real_workspace(tmp_path_factory, "cs231n", [CORPORA / "cs231n-notes-en"])
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from conftest import FIXTURE_NOTES, REPO, TESTS, FakeEmbedder
 from studygraph.settings import IngestSettings, Settings
 from studygraph.workspace import Manifest, Workspace
-from tests.conftest import FIXTURE_NOTES, REPO, FakeEmbedder
 
 PYTHON = Path(sys.executable)
 CONSOLE_SCRIPT = PYTHON.parent / "studygraph"
@@ -23,8 +23,8 @@ CONSOLE_SCRIPT = PYTHON.parent / "studygraph"
 # process (its own interpreter, lock and files) that starts in a second instead of loading torch. The fake
 # takes the configured embedder's name, so the workspace's embedder check passes as it would for the real one.
 _FAKE_CLI = (
-    "import sys; sys.path.insert(0, {repo!r}); "
-    "from tests.robust_helpers import use_fake_embedder; use_fake_embedder(); "
+    "import sys; sys.path[:0] = [{repo!r}, {tests!r}]; "
+    "from robust_helpers import use_fake_embedder; use_fake_embedder(); "
     "from ui.cli import main; sys.argv[0] = 'studygraph'; main()"
 )
 
@@ -46,7 +46,7 @@ def use_fake_embedder(monkeypatch: Any = None) -> None:
 
 def fake_cli(*args: str) -> list[str]:
     """argv of a `studygraph` subprocess that embeds with the FakeEmbedder."""
-    return [str(PYTHON), "-c", _FAKE_CLI.format(repo=str(REPO)), *args]
+    return [str(PYTHON), "-c", _FAKE_CLI.format(repo=str(REPO), tests=str(TESTS)), *args]
 
 
 def real_cli(*args: str) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import FIXTURE_NOTES, FakeEmbedder
+from conftest import FIXTURE_NOTES, FakeEmbedder
 from ui.cli import app
 
 

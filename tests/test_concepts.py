@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from conftest import FIXTURE_NOTES
 from graph_records import folder_records, notes_records
-
 from ingest.graph.concepts import extract_concepts
 from kg.glossary import load_glossary
 from kg.names import normalize_name

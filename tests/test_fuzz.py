@@ -14,13 +14,15 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import FakeEmbedder
 from ingest.decode.charset import decode_note
 from ingest.markdown.chunking import split_chunks
 from ingest.markdown.parse import note_lines, parse_note
+from robust_helpers import check_consistent, copy_notes
 from studygraph.errors import InputError, StudygraphError
 from studygraph.settings import Settings
-from tests.conftest import FakeEmbedder
-from tests.robust_helpers import check_consistent, copy_notes
+
+pytestmark = pytest.mark.slow  # hundreds of generated examples per test: about half a minute in all
 
 
 def fuzz(examples: int) -> settings:
@@ -38,6 +40,8 @@ MARKUP = st.sampled_from([
     "**bold**", "*em", "[link](http://x)", "![img](x.png)", "|", "\\", "---", "<!--", "-->", "&amp;", "{{x}}",
     "</source>", "<start_of_turn>", "[1]", "[^note]",
 ])
+# Markup that rich would act on (style, link, closing tag) if a renderer parsed note text instead of printing it.
+MARKUP_TAGS = ("[bold]", "[link=file:///etc/passwd]x[/link]", "[/]")
 INLINE = st.lists(st.one_of(MARKUP, CJK, EMOJI, CONTROL, st.text(max_size=8)), max_size=8).map(" ".join)
 LINE = st.one_of(
     INLINE,
@@ -208,7 +212,16 @@ def test_cli_renderers_print_any_note_text_literally(text: str, heading: str, so
                   line_end=2, text=text)
     report = IngestReport(workspace=heading, skipped=[{"path": source, "reason": text}],
                           repaired=[{"path": text, "repair": heading}])
-    sink = Console(file=io.StringIO(), width=120)
-    with mock.patch.object(search_cmd, "console", sink), mock.patch.object(ingest_cmd, "console", sink):
-        search_cmd.render_hits(text[:50], [Hit(rank=1, chunk=chunk, score=0.5, scores={})])
-        ingest_cmd.render_report(report)
+
+    def printed(module, render, *args) -> str:  # noqa: ANN001
+        out = io.StringIO()  # wide enough that no cell folds a markup tag over two lines
+        with mock.patch.object(module, "console", Console(file=out, width=2000)):
+            render(*args)
+        return out.getvalue()
+
+    hits = printed(search_cmd, search_cmd.render_hits, text[:50], [Hit(rank=1, chunk=chunk, score=0.5, scores={})])
+    summary = printed(ingest_cmd, ingest_cmd.render_report, report)
+    for output, inputs in ((hits, (text[:50], text[:300], heading, source)), (summary, (text, heading, source))):
+        for tag in MARKUP_TAGS:
+            if any(tag in shown for shown in inputs):
+                assert tag in output, f"{tag!r} was parsed as markup, not printed"

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_NOTES, FakeEmbedder
-from graph_records import folder_records
 from typer.testing import CliRunner
 
+from conftest import FIXTURE_NOTES, FakeEmbedder
+from graph_records import folder_records
 from ingest.graph.build import build_graph
 from kg.glossary import load_glossary
 from kg.graph import GRAPH_FILE

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from retrieval_corpus import chunk_under, corpus_chunks
 
 from retrieval.lexical import LexicalIndex, top_k
 from retrieval.tokenize import tokenize
+from retrieval_corpus import chunk_under, corpus_chunks
 from studygraph.errors import WorkspaceError
 
 

@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import CORPORA, FIXTURE_NOTES, SEED
 from ingest.markdown.parse import note_lines, parse_blocks, parse_note, parse_sections
-from tests.conftest import CORPORA, FIXTURE_NOTES, SEED
 
 LEARNING_RATE = CORPORA / "paddle-dl-zh" / "deep_learning__model_tuning__learning_rate.md"
 

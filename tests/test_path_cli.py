@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_paths import build_fixture
 from typer.testing import CliRunner
 
 from kg.graph import GRAPH_FILE
 from kg.profile import Profile, load_profile, save_profile
 from retrieval.store import CHUNKS_FILE, write_chunks
 from studygraph.workspace import Workspace
+from test_paths import build_fixture
 from ui.cli import app
 
 EMBEDDER = "fake:hashed-bow"

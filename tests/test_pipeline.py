@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import CORPORA, CORPUS_NOTES, FIXTURE_NOTES, SEED, FakeEmbedder
 from ingest.pipeline import ingest_paths, read_note_files
 from kg.graph import ConceptGraph
 from retrieval.store import read_chunks, read_sections
@@ -17,7 +18,6 @@ from studygraph.errors import InputError, WorkspaceError
 from studygraph.records import EDGE_TYPES
 from studygraph.settings import IngestSettings, Settings
 from studygraph.workspace import Workspace
-from tests.conftest import CORPORA, FIXTURE_NOTES, SEED, FakeEmbedder
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -187,10 +187,11 @@ def test_encodings_are_decoded_and_recorded(tmp_path: Path):
     assert encodings["gbk.md"] in {"gb18030", "gbk", "gb2312"}
 
 
+@pytest.mark.slow
 def test_seed_and_corpora_ingest_completely(tmp_path: Path):
     settings = _settings(tmp_path, extensions=[".md"])
     report = ingest_paths([CORPORA, SEED], settings, CountingEmbedder())
-    assert (report.read, report.skipped) == (85, [])
+    assert (report.read, report.skipped) == (1 + sum(CORPUS_NOTES.values()), [])
     files = json.loads((Workspace(settings.workspace).snapshot().path("files.json")).read_text(encoding="utf-8"))
     assert {r["kind"] for r in files["roots"].values()} == {"folder", "file"}
     by_source = {n["source"]: n for n in files["files"]}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from assistant_fakes import FIXTURE_NOTES, fixture_chunks
-
 from assistant.relevance import (
     CorpusStats,
     Thresholds,
@@ -12,6 +10,7 @@ from assistant.relevance import (
     english_prose,
     judge_relevance,
 )
+from assistant_fakes import FIXTURE_NOTES, fixture_chunks
 from studygraph.records import Chunk, Hit
 
 CHUNKS = fixture_chunks(FIXTURE_NOTES)
@@ -61,3 +60,15 @@ def test_numbers_never_count_as_found_words():
 
 def test_no_passages_means_not_found():
     assert not judge_relevance("LoRA是什么", [], STATS, concepts=["c-lora"]).relevant
+
+
+def test_a_question_about_names_the_notes_never_use_is_not_found_even_when_it_shares_a_concept_word():
+    from assistant.relevance import missing_terms
+
+    assert missing_terms("卡尔曼滤波的预测和更新步骤分别是什么", STATS) == ["卡尔曼滤波"]
+    assert missing_terms("how does RLHF train its reward model", STATS) == ["RLHF"]
+    assert missing_terms("LoRA 和 RLHF 有什么关系", STATS) == []  # it also names what the notes have
+    assert missing_terms("低秩矩阵为什么能减少参数", STATS) == []
+    decided = judge_relevance("how does RLHF train its reward model", hits(LORA, dense=0.9), STATS,
+                              concepts=["c-lora"])
+    assert not decided.relevant and decided.missing == ("RLHF",)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+
 from conftest import FIXTURE_NOTES
 from graph_records import folder_records
-
 from ingest.graph.build import build_graph
 from kg.glossary import SHIPPED_GLOSSARY, load_glossary
 from kg.matcher import TermMatcher
@@ -149,3 +149,19 @@ def test_matcher_respects_word_boundaries_and_case_of_abbreviations():
     assert matcher.concepts_in("gan") == []  # abbreviations keep their case
     assert matcher.concepts_in("Self Attention") == ["sa"]
     assert matcher.concepts_in("有序可修改集合") == ["set"]
+
+
+def test_picker_labels_carry_every_language_so_typing_an_alias_finds_the_concept(resolver):
+    from kg.resolve import picker_label, search_concepts
+
+    graph = resolver.graph
+    pca = resolver.resolve("PCA").concept_id
+    label = picker_label(graph.concept(pca))
+    assert label.startswith(graph.concept(pca).name) and "PCA" in label
+    # A picker filters options by their label: every name a person may type in is in one label.
+    for typed in ("PCA", "主成分分析", "Attention Mechanism", "卷积神经网络"):
+        wanted = resolver.resolve(typed).concept_id
+        assert typed.casefold() in picker_label(graph.concept(wanted)).casefold() or \
+            search_concepts(resolver, typed)[0] == wanted, typed
+    assert search_concepts(resolver, "我想学LoRA")[0] == resolver.resolve("LoRA").concept_id
+    assert search_concepts(resolver, "   ") == []

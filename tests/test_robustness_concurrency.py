@@ -12,12 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.service import StudyService
+from conftest import FakeEmbedder
 from ingest.pipeline import ingest_paths
-from studygraph.errors import WorkspaceError
-from studygraph.settings import Settings
-from studygraph.workspace import Workspace
-from tests.conftest import FakeEmbedder
-from tests.robust_helpers import (
+from robust_helpers import (
     PYTHON,
     assert_one_clear_error,
     check_consistent,
@@ -27,10 +24,14 @@ from tests.robust_helpers import (
     subprocess_env,
     use_fake_embedder,
 )
+from studygraph.errors import WorkspaceError
+from studygraph.settings import Settings
+from studygraph.workspace import Workspace
 
 MODEL = Settings().embedder.model
 
 
+@pytest.mark.slow
 def test_two_ingest_processes_at_once_take_turns(tmp_path: Path):
     """Both start together: one writes; the other waits for the lock and then finds nothing left to do (or,
     if the wait runs out on a very slow machine, is refused with a message). Never two writers at once."""
@@ -68,7 +69,7 @@ def test_a_writer_that_cannot_get_the_lock_is_refused_with_a_message(tmp_path: P
     """Another process holds the workspace; after the wait runs out the ingest says so and changes nothing.
     When that process dies (even by SIGKILL) its lock goes with it."""
     import ingest.pipeline
-    from tests.conftest import REPO
+    from conftest import REPO
     from ui.cli import app
 
     notes = copy_notes(tmp_path / "notes")
@@ -124,6 +125,7 @@ def _read_one_generation(settings: Settings, embedder: FakeEmbedder) -> int:
     return manifest.generation
 
 
+@pytest.mark.slow
 def test_readers_never_see_a_mix_of_versions_while_a_writer_commits(tmp_path: Path):
     """Reader threads open snapshots in a loop, as the app does on every rerun, while a writer commits
     generation after generation; each read must be one whole generation."""

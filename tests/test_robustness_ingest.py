@@ -15,13 +15,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from conftest import FIXTURE_NOTES, FakeEmbedder
 from ingest.pipeline import IngestReport, ingest_paths, read_note_files
 from retrieval.store import read_chunks
-from studygraph.errors import InputError
-from studygraph.settings import IngestSettings, Settings
-from studygraph.workspace import Workspace
-from tests.conftest import FIXTURE_NOTES, FakeEmbedder
-from tests.robust_helpers import (
+from robust_helpers import (
     assert_one_clear_error,
     check_consistent,
     chunk_keys,
@@ -33,6 +30,9 @@ from tests.robust_helpers import (
     use_fake_embedder,
     wide_console,
 )
+from studygraph.errors import InputError
+from studygraph.settings import IngestSettings, Settings
+from studygraph.workspace import Workspace
 
 MODEL = Settings().embedder.model
 LIMIT_MB = 1.5  # the 1 MB single line must fit, the 2 MB file must not
@@ -153,6 +153,7 @@ def test_bad_files_in_a_folder_are_skipped_with_reasons_and_the_rest_ingested(tm
     _check_bad_folder_report(report.to_json(), settings.workspace, long_line=False)
 
 
+@pytest.mark.slow
 def test_the_cli_ingests_a_folder_of_bad_files_and_exits_zero(tmp_path: Path, bad_folder: Path,
                                                               monkeypatch: pytest.MonkeyPatch, clean_env: Path):
     from ui.cli import app
@@ -312,7 +313,7 @@ def test_instructions_inside_notes_do_not_steer_the_answer(injected_workspace: P
     """End to end: the real ingest, search and prompt; a model that obeys any instruction it reads."""
     from assistant.answer import AnswerParams
     from assistant.service import StudyService
-    from tests.assistant_fakes import ScriptedLLM
+    from assistant_fakes import ScriptedLLM
 
     def obeying(prompt: str) -> str:
         if "reply PWNED" in prompt:

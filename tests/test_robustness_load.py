@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, FakeEmbedder
-from tests.robust_helpers import copy_notes, rss_mb
+from conftest import REPO, FakeEmbedder
+from robust_helpers import copy_notes, rss_mb
 
 GROWTH_BOUND_MB = 50.0
 QA = REPO / "tests" / "data"
@@ -59,13 +59,14 @@ def test_200_questions_in_a_row_through_one_loaded_assistant(seed_service):
     assert growth < GROWTH_BOUND_MB
 
 
+@pytest.mark.slow
 def test_200_questions_through_the_model_path_with_a_scripted_llm(tmp_path: Path):
     """The generation path (prompt, streaming, verification) 200 times, with a scripted model at the seam."""
     from assistant.answer import AnswerParams
     from assistant.service import StudyService
+    from assistant_fakes import ScriptedLLM
     from ingest.pipeline import ingest_paths
     from studygraph.settings import Settings
-    from tests.assistant_fakes import ScriptedLLM
 
     notes = copy_notes(tmp_path / "notes")
     settings = Settings(workspace=tmp_path / "ws")

@@ -17,12 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.service import StudyService
+from conftest import FakeEmbedder
 from ingest.pipeline import ingest_paths
-from studygraph.errors import WorkspaceError
-from studygraph.settings import Settings
-from studygraph.workspace import MANIFEST, Workspace
-from tests.conftest import FakeEmbedder
-from tests.robust_helpers import (
+from robust_helpers import (
     PYTHON,
     assert_one_clear_error,
     check_consistent,
@@ -34,6 +31,9 @@ from tests.robust_helpers import (
     use_fake_embedder,
     wide_console,
 )
+from studygraph.errors import WorkspaceError
+from studygraph.settings import Settings
+from studygraph.workspace import MANIFEST, Workspace
 
 MODEL = Settings().embedder.model  # the fake embedder takes the configured name, so the CLI accepts the workspace
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the kill-point sweep forks its writers")
@@ -68,8 +68,8 @@ def _reference_keys(folder: Path, scratch: Path) -> list[tuple[str, str]]:
 
 _CRASH_SERVER = """
 import json, os, shutil, sys
-sys.path.insert(0, {repo!r})
-from tests.robust_helpers import crash_child, warm_up
+sys.path[:0] = [{repo!r}, {tests!r}]
+from robust_helpers import crash_child, warm_up
 base, notes, out, points = {base!r}, {notes!r}, {out!r}, {points!r}
 warm_up(notes, os.path.join(out, "warm-up"))  # every child is a fork of this warmed-up process
 results = {{}}
@@ -87,10 +87,10 @@ print(json.dumps(results))
 
 def _crash_sweep(base: Path, notes: Path, out: Path, points: list[int]) -> dict[int, int]:
     """Fork an ingest of `notes` into a copy of `base` per kill point; the child dies before its k-th write."""
-    from tests.conftest import REPO
+    from conftest import REPO, TESTS
 
     out.mkdir(parents=True, exist_ok=True)
-    script = _CRASH_SERVER.format(repo=str(REPO), base=str(base), notes=str(notes), out=str(out), points=points)
+    script = _CRASH_SERVER.format(repo=str(REPO), tests=str(TESTS), base=str(base), notes=str(notes), out=str(out), points=points)
     done = subprocess.run([str(PYTHON), "-c", script], env=subprocess_env(out), capture_output=True, text=True,
                           timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -103,6 +103,7 @@ def _count_writes(base: Path, notes: Path, out: Path) -> int:
     return int((out / f"k{10**9:05d}.writes").read_text())
 
 
+@pytest.mark.slow
 @needs_fork
 def test_a_crash_before_any_write_leaves_the_last_complete_generation(tmp_path: Path):
     """The writer is killed just before one of its file-system writes (opens for writing, fsync, rename, link,
@@ -177,6 +178,7 @@ def _sigkill_rounds(tmp_path: Path, argv_for: Callable[[Path, Path], list[str]],
     assert chunk_keys(ws) == versions[-1]
 
 
+@pytest.mark.slow
 def test_sigkill_of_studygraph_ingest_at_random_times_never_leaves_a_half_state(tmp_path: Path):
     """`studygraph ingest` (its own process, the fake embedder at the seam) is SIGKILLed at random moments."""
     seed = random.randrange(1 << 30)
@@ -192,6 +194,7 @@ def test_sigkill_of_the_real_studygraph_command_never_leaves_a_half_state(tmp_pa
                     rounds=3, seed=seed)
 
 
+@pytest.mark.slow
 @needs_fork
 def test_a_first_ingest_killed_near_its_commit_is_absent_or_whole(tmp_path: Path):
     """Killed around its first commit, a new workspace either does not exist yet (and says how to build it)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CORPORA, CORPUS_NOTES, FIXTURE_NOTES
 from ingest.sources import discover
 from studygraph.settings import IngestSettings
-from tests.conftest import CORPORA, FIXTURE_NOTES
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:
@@ -90,5 +90,5 @@ def test_discovery_never_writes(tmp_path: Path):
 def test_fixture_and_corpora_are_found():
     assert len(discover([FIXTURE_NOTES], IngestSettings())[0]) == 4
     found, skipped = discover([CORPORA], IngestSettings(extensions=[".md"]))
-    assert len(found) == 84 and not skipped
+    assert len(found) == sum(CORPUS_NOTES.values()) and not skipped
     assert "paddle-dl-zh/deep_learning__model_tuning__learning_rate.md" in {f.source for f in found}

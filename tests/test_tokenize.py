@@ -61,5 +61,7 @@ def test_full_width_forms_match_half_width() -> None:
 def test_empty_and_punctuation_only_text_give_no_tokens() -> None:
     assert tokenize("") == [] and tokenize("，。！？ ... ---") == []
 
+
+@pytest.mark.parametrize("written", ["1x1卷积", "1×1 卷积", "1*1 卷积", r"$1\times{1}$ 卷积", "1 x 1 卷积"])
 def test_sizes_written_any_way_give_one_token(written: str) -> None:
     assert tokenize(written) == ["1x1", "卷积"]

@@ -16,16 +16,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.service import StudyService
+from assistant_fakes import ScriptedLLM
+from conftest import FIXTURE_NOTES, FakeEmbedder
 from ingest.pipeline import ingest_paths
 from kg.profile import load_profile
 from studygraph.settings import Settings, UISettings
 from studygraph.workspace import Workspace
-from tests.assistant_fakes import ScriptedLLM
-from tests.conftest import FIXTURE_NOTES, FakeEmbedder
 from ui.views import render
 from ui.views.state import SERVICE_FACTORY_KEY, AppOptions, parse_app_args
 from ui.views.uploads import safe_name, save_uploads
 
+# Every test that runs the app through AppTest is marked slow (a second or more each on 2 cores); the helpers'
+# unit tests (escaping, upload names, arguments, the `ui` command) stay in `make test-fast`.
 APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
 TIMEOUT = 120
 
@@ -172,6 +174,7 @@ def test_app_arguments_are_read_from_argv_and_others_ignored():
 # --------------------------------------------------------------------------- missing or broken workspace
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [None, "views/graph.py", "views/path.py", "views/notes.py"])
 def test_missing_workspace_says_how_to_ingest(tmp_path: Path, page: str | None):
     at = make_app(tmp_path / "nothing-here")
@@ -183,6 +186,7 @@ def test_missing_workspace_says_how_to_ingest(tmp_path: Path, page: str | None):
     assert "No workspace at" in shown and "studygraph ingest" in shown
 
 
+@pytest.mark.slow
 def test_corrupted_graph_is_one_message_not_a_traceback(workspace: Path):
     snapshot = Workspace(workspace).snapshot()
     (snapshot.dir / "graph.json").write_text('{"schema": 1, "nodes": [', encoding="utf-8")
@@ -202,6 +206,7 @@ def ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_chat_streams_a_cited_llm_answer_with_cards(workspace: Path):
     llm = scripted(cites_first_source)
     at = make_app(workspace, llm)
@@ -219,6 +224,7 @@ def test_chat_streams_a_cited_llm_answer_with_cards(workspace: Path):
     assert at.session_state["chat_history"][0]["answer"].mode == "llm"
 
 
+@pytest.mark.slow
 def test_chat_marks_unsupported_sentences(workspace: Path):
     at = make_app(workspace, scripted(with_unsupported_claim))
     at.run()
@@ -229,6 +235,7 @@ def test_chat_marks_unsupported_sentences(workspace: Path):
     assert any('class="sg-unsupported"' in h.value and "绿色奶酪" in h.value for h in at.html)
 
 
+@pytest.mark.slow
 def test_chat_without_llm_gives_a_marked_extractive_answer(workspace: Path):
     llm = scripted(cites_first_source)
     at = make_app(workspace, llm)
@@ -242,6 +249,7 @@ def test_chat_without_llm_gives_a_marked_extractive_answer(workspace: Path):
     assert any("04-english.md" in plain(m.value) for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_chat_says_not_in_your_notes_and_shows_nearest_as_such(workspace: Path):
     at = make_app(workspace, scripted(cites_first_source))
     at.run()
@@ -252,6 +260,7 @@ def test_chat_says_not_in_your_notes_and_shows_nearest_as_such(workspace: Path):
     assert "Not in your notes" in shown and "nearest passages" in shown.lower()
 
 
+@pytest.mark.slow
 def test_chat_history_keeps_every_turn(workspace: Path):
     at = make_app(workspace, scripted(cites_first_source))
     at.run()
@@ -263,6 +272,7 @@ def test_chat_history_keeps_every_turn(workspace: Path):
     assert len(at.chat_message) == 4
 
 
+@pytest.mark.slow
 def test_chat_routes_a_learning_question_to_a_study_path(workspace: Path):
     llm = scripted(cites_first_source)
     at = make_app(workspace, llm)
@@ -274,6 +284,7 @@ def test_chat_routes_a_learning_question_to_a_study_path(workspace: Path):
     assert "Transformer" in next(h.value for h in at.html if "sg-answer" in h.value)
 
 
+@pytest.mark.slow
 def test_chat_sidebar_names_the_models_and_retrieval_settings(workspace: Path):
     at = make_app(workspace, scripted(cites_first_source))
     at.run()
@@ -286,6 +297,7 @@ def test_chat_sidebar_names_the_models_and_retrieval_settings(workspace: Path):
     assert len(at.session_state["chat_history"][0]["answer"].citations) <= 2
 
 
+@pytest.mark.slow
 def test_no_llm_option_starts_with_the_toggle_on(workspace: Path):
     at = make_app(workspace, scripted(cites_first_source))
     at.session_state["app_options"] = AppOptions(no_llm=True)
@@ -293,6 +305,7 @@ def test_no_llm_option_starts_with_the_toggle_on(workspace: Path):
     assert at.toggle(key="chat_no_llm").value is True
 
 
+@pytest.mark.slow
 def test_note_html_and_script_reach_the_page_escaped(workspace: Path):
     at = make_app(workspace, scripted(cites_first_source))
     at.run()
@@ -335,6 +348,7 @@ def open_graph(workspace: Path) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_graph_draws_every_concept_sized_and_coloured(workspace: Path):
     service = service_for(workspace)
     at = open_graph(workspace)
@@ -349,6 +363,7 @@ def test_graph_draws_every_concept_sized_and_coloured(workspace: Path):
         assert "<" not in node["title"]
 
 
+@pytest.mark.slow
 def test_graph_filters_by_edge_type_and_chapter(workspace: Path):
     service = service_for(workspace)
     at = open_graph(workspace)
@@ -361,6 +376,7 @@ def test_graph_filters_by_edge_type_and_chapter(workspace: Path):
     assert kept == {c.id for c in service.graph.concepts if c.chapter == chapter}
 
 
+@pytest.mark.slow
 def test_graph_search_selects_a_concept_and_shows_its_panel(workspace: Path):
     service = service_for(workspace)
     lora = resolve(service, "LoRA")
@@ -381,6 +397,7 @@ def test_graph_search_selects_a_concept_and_shows_its_panel(workspace: Path):
     assert f"{evidence.source} › " in shown and f"{evidence.line_start}" in shown
 
 
+@pytest.mark.slow
 def test_graph_button_opens_the_study_path_to_the_concept(workspace: Path):
     service = service_for(workspace)
     lora = resolve(service, "LoRA")
@@ -412,6 +429,7 @@ def step_names(at: AppTest) -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_path_orders_steps_and_saves_goals_and_known_to_the_profile(workspace: Path):
     service = service_for(workspace)
     lora, transformer = resolve(service, "LoRA"), resolve(service, "Transformer")
@@ -431,6 +449,7 @@ def test_path_orders_steps_and_saves_goals_and_known_to_the_profile(workspace: P
     assert any(":material/menu_book:" in c.value and " · line" in plain(c.value) for c in at.caption)
 
 
+@pytest.mark.slow
 def test_path_step_can_be_ticked_as_known(workspace: Path):
     service = service_for(workspace)
     lora = resolve(service, "LoRA")
@@ -444,8 +463,10 @@ def test_path_step_can_be_ticked_as_known(workspace: Path):
     assert first in load_profile(Workspace(workspace)).known
 
 
+@pytest.mark.slow
 def test_path_exports_markdown_and_draws_layers(workspace: Path):
-    from ui.views.path import path_dot, path_markdown
+    from kg.path_export import path_markdown
+    from ui.views.path import path_dot
 
     service = service_for(workspace)
     lora = resolve(service, "LoRA")
@@ -456,13 +477,15 @@ def test_path_exports_markdown_and_draws_layers(workspace: Path):
     from kg.paths import plan_path
 
     path = plan_path(service.graph, service.resolver, service.chunks, [service.graph.concept(lora).name])
-    text = path_markdown(path)
-    assert text.count("- [ ] **") == len(path.steps)
-    assert text.index("**1. ") < text.index(f"{service.graph.concept(lora).name}** (goal")
+    text = path_markdown(path)  # the same text as `studygraph path --format markdown`
+    items = [line for line in text.splitlines() if line.startswith("- [ ] **")]
+    assert len(items) == len(path.steps) and items[-1].startswith(f"- [ ] **{service.graph.concept(lora).name}**")
+    assert "03-transformers.md#L" in items[-1]
     dot = path_dot(service.graph, path)
     assert "rankdir=LR" in dot and f'"{lora}"' in dot
 
 
+@pytest.mark.slow
 def test_path_typed_goal_that_matches_nothing_gets_suggestions(workspace: Path):
     at = open_path(workspace)
     at.text_input(key="path_typed").set_value("Transformr").run()
@@ -471,6 +494,7 @@ def test_path_typed_goal_that_matches_nothing_gets_suggestions(workspace: Path):
     assert "No concept matches “Transformr”" in shown or step_names(at)
 
 
+@pytest.mark.slow
 def test_path_shows_the_next_frontier(workspace: Path):
     service = service_for(workspace)
     at = open_path(workspace)
@@ -482,6 +506,7 @@ def test_path_shows_the_next_frontier(workspace: Path):
 # --------------------------------------------------------------------------- notes
 
 
+@pytest.mark.slow
 def test_notes_page_shows_workspace_status(workspace: Path):
     at = make_app(workspace)
     at.run()
@@ -493,6 +518,7 @@ def test_notes_page_shows_workspace_status(workspace: Path):
     assert "Last update" in texts(at)
 
 
+@pytest.mark.slow
 def test_uploaded_notes_are_saved_safely_ingested_and_searchable(workspace: Path):
     upload = b"# Uploaded\n\n## Zephyr gradients\n\nZephyr gradients are a made-up optimizer for this test.\n"
     at = make_app(workspace, ui=UISettings(max_upload_mb=0.001))
@@ -513,6 +539,7 @@ def test_uploaded_notes_are_saved_safely_ingested_and_searchable(workspace: Path
     assert answer.citations and answer.citations[0].source == "escape.md"
 
 
+@pytest.mark.slow
 def test_ingest_a_folder_path_and_show_the_summary(workspace: Path, tmp_path: Path):
     folder = tmp_path / "more"
     folder.mkdir()
@@ -530,6 +557,35 @@ def test_ingest_a_folder_path_and_show_the_summary(workspace: Path, tmp_path: Pa
     assert any("Skipped" in plain(w.value) and "broken.md" in plain(w.value) for w in at.warning)
 
 
+def remove_buttons(at: AppTest) -> set[str]:
+    return {b.key.removeprefix("remove-") for b in at.button if b.key and b.key.startswith("remove-")}
+
+
+@pytest.mark.slow
+def test_notes_page_lists_the_notes_and_removes_one(workspace: Path, notes_dir: Path):
+    removed = "03-transformers.md"
+    at = make_app(workspace)
+    at.run()
+    at.switch_page("views/notes.py").run()
+    no_exception(at)
+    files = Workspace(workspace).snapshot().read_json("files.json")["files"]
+    assert remove_buttons(at) == {f["source"] for f in files}
+    assert any(f"{f['chunks']} chunks" in plain(c.value) for f in files for c in at.caption)
+    at.button(key=f"remove-{removed}").click().run()
+    no_exception(at)
+    assert remove_buttons(at) == {f["source"] for f in files} - {removed}
+    assert any(f"Removed {removed}" in plain(s.value) for s in at.success)
+    assert {m.label: m.value for m in at.metric}["Files"] == str(len(files) - 1)
+    assert (notes_dir / removed).is_file()
+    assert removed not in {c.source for c in service_for(workspace).chunks.values()}
+    at.switch_page("views/chat.py").run()
+    at.toggle(key="chat_no_llm").set_value(True).run()
+    ask(at, "LoRA 训练哪些参数？")
+    answer = at.session_state["chat_history"][0]["answer"]
+    assert removed not in {c.source for c in (*answer.citations, *answer.nearest)}
+
+
+@pytest.mark.slow
 def test_ingest_of_a_missing_folder_is_one_message(workspace: Path):
     at = make_app(workspace)
     at.run()

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURE_NOTES, REPO, real_workspace
+from conftest import CHROMIUM, FIXTURE_NOTES, REPO, real_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.llm]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
 SLOW = 420_000  # ms: a cold model load plus generation on a busy CPU
 

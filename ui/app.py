@@ -20,6 +20,8 @@ PAGES = {
     "graph": st.Page(HERE / "views" / "graph.py", title="Concept graph", icon=":material/hub:", url_path="graph"),
     "path": st.Page(HERE / "views" / "path.py", title="Study path", icon=":material/route:", url_path="path"),
     "notes": st.Page(HERE / "views" / "notes.py", title="Notes", icon=":material/description:", url_path="notes"),
+    "review": st.Page(HERE / "views" / "review.py", title="Review", icon=":material/style:", url_path="review"),
+    "gaps": st.Page(HERE / "views" / "gaps.py", title="Gaps", icon=":material/help_center:", url_path="gaps"),
 }
 
 

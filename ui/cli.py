@@ -55,7 +55,7 @@ def _register_feature_commands() -> None:
     # Each feature module adds its commands; they import heavy libraries only inside the commands.
     import importlib
 
-    for module in ("ingest", "search", "graph", "path", "ask", "serve"):
+    for module in ("ingest", "notes", "search", "graph", "path", "ask", "serve", "review"):
         importlib.import_module(f"ui.commands.{module}").register(app)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -75,3 +77,51 @@ def print_json(obj: Any, *, lines: bool = False) -> None:
                       indent=None if lines else 2)
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def print_rows(rows: Iterable[Sequence[object]]) -> None:
+    """Write plain tab-separated rows to stdout (for pipes: `| head`, `| cut -f1`), one record a line.
+
+    Tabs and line breaks inside a field become spaces, so a row is always one line. A reader that stops early
+    (`head`) ends the output quietly.
+    """
+    try:
+        for row in rows:
+            sys.stdout.write("\t".join(" ".join(str(field).split()) for field in row) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the broken pipe again when it flushes stdout at exit; send the rest nowhere.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
+STAGE_LABELS = {"read": "Reading notes", "embed": "Embedding passages", "tokenize": "Lexical index",
+                "graph": "Concept graph"}
+Progress = Callable[[str, int, int], None]
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Progress | None]:
+    """A progress(stage, done, total) callback drawing one rich bar per stage on stderr.
+
+    Yields None (no drawing at all) when disabled or when stderr is not a terminal, so logs, pipes and
+    `--json` output stay clean.
+    """
+    if not (enabled and err_console.is_terminal):
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    tasks: dict[str, Any] = {}
+    with Bars(TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+              console=err_console, transient=False) as bars:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(STAGE_LABELS.get(stage, stage), total=total or None)
+            bars.update(tasks[stage], completed=done, total=total or None)
+
+        yield update

@@ -13,9 +13,9 @@ from ingest.decode.char_lm import (
     RUN_TOKENS,
     TrigramModel,
     char_prior,
-    is_cjk,
     token_of,
 )
+from studygraph.text import is_cjk
 
 Slot = tuple[str, ...]
 Bias = Mapping[tuple[int, str], float]

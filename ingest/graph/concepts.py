@@ -4,10 +4,13 @@ merged across spellings, languages (through the glossary) and notes into one rec
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from ingest.graph.declared import DeclaredLink, declared_occurrences
 from ingest.graph.occurrences import (
     KIND_RANK,
     Occurrence,
@@ -17,7 +20,7 @@ from ingest.graph.occurrences import (
     shorter_name,
 )
 from ingest.graph.scan import NoteScan, scan_notes
-from ingest.graph.vocabulary import COMMON_MENTION_WORDS, looks_like_concept
+from ingest.graph.vocabulary import active, looks_like_concept, looks_like_title, plain_language
 from kg.glossary import Glossary, GlossaryEntry
 from kg.matcher import TermMatcher
 from kg.names import clean_display, is_abbreviation, normalize_name
@@ -48,6 +51,7 @@ class ConceptSet:
     home: dict[str, int]  # concept id -> index of its defining (strongest) occurrence
     entry_of: dict[str, str]  # concept id -> glossary entry key
     applications: list[ApplicationLink]
+    declared: list[DeclaredLink]  # edges the notes declare (wikilinks, front matter), keys resolved to concept ids
     matcher: TermMatcher  # finds every concept's names in text
     by_term: dict[tuple[str, int | None], list[str]]  # (section id, term index or None) -> concepts it names
     chunk_mentions: dict[str, list[str]]  # chunk id -> concepts named in it
@@ -110,8 +114,14 @@ def _position(occ: Occurrence, scan: NoteScan, sources: dict[str, int]) -> tuple
 
 
 def _home(indexes: list[int], occurrences: list[Occurrence], scan: NoteScan, sources: dict[str, int]) -> int:
-    return min(indexes, key=lambda i: (KIND_RANK[occurrences[i].kind], occurrences[i].level,
-                                       _position(occurrences[i], scan, sources)))
+    """The defining occurrence: the strongest place in the first note that defines the concept, so a note
+    added later that also defines it (a K-means upload with a K-means heading) neither moves its chapter nor
+    takes over its definition."""
+    defining = [i for i in indexes if occurrences[i].kind in _DEFINING] or indexes
+    first = min(_position(occurrences[i], scan, sources)[0] for i in defining)
+    candidates = [i for i in defining if _position(occurrences[i], scan, sources)[0] == first]
+    return min(candidates, key=lambda i: (KIND_RANK[occurrences[i].kind], occurrences[i].level,
+                                          _position(occurrences[i], scan, sources)))
 
 
 def _display(home: Occurrence, group: list[Occurrence], glossary: Glossary) -> str:
@@ -151,7 +161,7 @@ def _link_applications(scan: NoteScan, occurrences: list[Occurrence], glossary: 
         glossary_names = occ.entry.names if occ.entry is not None else ()
         for name in (occ.name, *occ.aliases, *glossary_names):
             names.setdefault(name, "n:" + normalize_name(occ.name))
-    matcher = TermMatcher(names, ignore=COMMON_MENTION_WORDS)
+    matcher = TermMatcher(names, ignore=active().stop_terms)
     links: list[tuple] = []
     for section_scan in scan.sections:
         if section_scan.role in ("skip", "curriculum"):
@@ -178,6 +188,105 @@ def _link_applications(scan: NoteScan, occurrences: list[Occurrence], glossary: 
     return links
 
 
+_TERM_TOKEN = re.compile(r"[A-Za-z]*[a-z][A-Z][A-Za-z]*|[A-Z]{2,}|[A-Za-z]+-?\d")  # CamelCase, acronym, "GPT-4"
+
+
+_ANCHOR_LINK = re.compile(r"\[[^\]]*\]\(#[^)]*\)")
+
+
+def _term_like(occ: Occurrence) -> bool:
+    """A name that says it is a term by its knowledge or its shape: a glossary entry, an alias written with it,
+    or a short name holding a token such as an acronym or a CamelCase word. A phrase of three or more words
+    joined by function words ("Sample Categories of CS231n Projects", "Fine-tuning the ConvNet") is a title."""
+    if occ.entry is not None or occ.aliases:
+        return True
+    words = occ.name.split()
+    if looks_like_title(occ.name) or any(w in occ.name for w in active().function_words if not w.isascii()):
+        return False
+    return len(words) <= 3 and bool(_TERM_TOKEN.search(occ.name))
+
+
+_DECLARED = ("note", "link", "tag")
+_REREAD_KINDS = {"heading": 1, "bold": 2}  # mentions a name needs where it is not itself written as a heading
+
+
+def _without_structural_headings(occurrences: list[Occurrence], scan: NoteScan) -> list[Occurrence]:
+    """Headings and bold paragraph leads that name no concept are structure ("Practical considerations",
+    "Setting Delta", "Interactive web demo"): such a name is a concept when it has the shape of a term, is
+    written elsewhere as a term of another kind (a list item, a table cell, a pair), or recurs in the running
+    text of the notes (a bold lead once more than its own line); otherwise it is dropped and a heading's section
+    becomes transparent."""
+    plain = {id(o) for o in occurrences
+             if o.kind not in _DECLARED and o.entry is None and plain_language(o.name)}
+    _make_transparent(occurrences, plain, scan)
+    occurrences = [o for o in occurrences if id(o) not in plain]
+    written = {k for o in occurrences if o.kind not in _REREAD_KINDS for k in o.keys()}
+    doubtful = [o for o in occurrences if o.kind in _REREAD_KINDS and not _term_like(o) and not (o.keys() & written)]
+    if not doubtful:
+        return occurrences
+    groups: dict[str, list[Occurrence]] = defaultdict(list)
+    for occ in doubtful:
+        groups[normalize_name(occ.name)].append(occ)
+    matcher = TermMatcher({o.name: normalize_name(o.name) for o in doubtful}, ignore=active().stop_terms)
+    counts: dict[str, int] = defaultdict(int)
+    for chunk in scan.chunks.values():
+        body = "\n".join(line for line in chunk.text.split("\n") if not line.lstrip().startswith("#"))
+        body = _ANCHOR_LINK.sub(" ", body)  # a table of contents repeats every heading
+        for match in matcher.find(_without_fences(body)):
+            counts[match.concept_id] += 1
+    dropped: set[int] = set()
+    for key, group in groups.items():
+        needed = sum(_REREAD_KINDS[o.kind] - 1 for o in group) + 1
+        if counts[key] < needed:
+            dropped |= {id(o) for o in group}
+    _make_transparent(occurrences, dropped, scan)
+    log.debug("%d heading(s) and bold lead(s) read as structure", len(dropped))
+    return [o for o in occurrences if id(o) not in dropped]
+
+
+# A glossary term the running text uses this often (in two passages or more) is a concept of the notes even
+# where no heading, bold or list names it ("stride" 45 times in cs231n, "步长" in paddle). Chosen on the tuning
+# halves: at 4 the terms added were the corpora's frequent technical words; at 2 one-off mentions of other
+# topics ("in contrast to boosting") became concepts of a note about something else.
+GLOSSARY_TERM_MENTIONS = 4
+
+
+def glossary_terms(scan: NoteScan, glossary: Glossary, occurrences: list[Occurrence]) -> list[Occurrence]:
+    """Glossary terms the notes' running text uses often, named as the notes write them most."""
+    names = {name: entry.key for entry in glossary for name in entry.names}
+    matcher = TermMatcher(names, ignore=active().stop_terms)
+    have = {o.entry.key for o in occurrences if o.entry is not None}
+    counts: dict[str, int] = defaultdict(int)
+    chunks_of: dict[str, list[str]] = defaultdict(list)
+    surfaces: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for chunk in sorted(scan.chunks.values(), key=lambda c: (c.source, c.line_start, c.order)):
+        section = scan.by_id.get(chunk.section_id)
+        if section is None or section.role in ("skip", "curriculum"):
+            continue
+        for match in matcher.find(_without_fences(chunk.text)):
+            if match.concept_id in have:
+                continue
+            counts[match.concept_id] += 1
+            surfaces[match.concept_id][match.surface] += 1
+            if not chunks_of[match.concept_id] or chunks_of[match.concept_id][-1] != chunk.id:
+                chunks_of[match.concept_id].append(chunk.id)
+    found = []
+    for key, count in counts.items():
+        if count < GLOSSARY_TERM_MENTIONS or len(chunks_of[key]) < 2:
+            continue
+        chunk = scan.chunks[chunks_of[key][0]]
+        name = clean_display(max(surfaces[key].items(), key=lambda kv: (kv[1], kv[0]))[0])
+        found.append(Occurrence(chunk.section_id, None, "term", name, (), glossary.entry(key), chunk.id,
+                                chunk.line_start))
+    return found
+
+
+def _make_transparent(occurrences: list[Occurrence], dropped: set[int], scan: NoteScan) -> None:
+    for occ in occurrences:
+        if id(occ) in dropped and occ.kind == "heading":
+            scan.by_id[occ.section_id].role = "transparent"
+
+
 def _chapter(section_id: str, scan: NoteScan) -> str:
     """The top-level heading above a section (a note's title does not count)."""
     chapter = ""
@@ -191,6 +300,11 @@ def _chapter(section_id: str, scan: NoteScan) -> str:
     return chapter
 
 
+def chapter_of_section(section_id: str, scan: NoteScan) -> str:
+    """The chapter (top-level heading, a note's title aside) a section is in."""
+    return _chapter(section_id, scan)
+
+
 def _defining_chunks(occ: Occurrence, scan: NoteScan) -> list[str]:
     section_scan = scan.by_id[occ.section_id]
     if occ.kind == "heading":
@@ -201,20 +315,25 @@ def _defining_chunks(occ: Occurrence, scan: NoteScan) -> list[str]:
     return [occ.chunk_id] if occ.chunk_id else []
 
 
-def extract_concepts(sections: Sequence[Section], chunks: Sequence[Chunk], glossary: Glossary) -> ConceptSet:
+def extract_concepts(sections: Sequence[Section], chunks: Sequence[Chunk], glossary: Glossary,
+                     front_matter: Mapping[str, Mapping[str, Any]] | None = None) -> ConceptSet:
     """Find the concepts of the notes and merge the names that denote the same one.
 
     Args:
         sections: all sections of all notes.
         chunks: all chunks of all notes (their text is what is read).
         glossary: links names across languages; its entries create no concept by themselves.
+        front_matter: source -> the note's parsed front matter (`ingest.graph.declared.read_front_matter`).
 
     Returns:
         The concepts (stable ids from their canonical names) with where each is defined and mentioned.
     """
     scan = scan_notes(sections, chunks)
-    occurrences = collect_occurrences(scan, glossary)
+    occurrences = _without_structural_headings(collect_occurrences(scan, glossary), scan)
     raw_links = _link_applications(scan, occurrences, glossary)
+    declared_occ, declared_raw = declared_occurrences(scan, glossary, front_matter or {})
+    occurrences += declared_occ
+    occurrences += glossary_terms(scan, glossary, occurrences)
     sources = {s: i for i, s in enumerate(sorted({sec.source for sec in sections}))}
     concepts: dict[str, Concept] = {}
     concept_of = [""] * len(occurrences)
@@ -231,7 +350,7 @@ def extract_concepts(sections: Sequence[Section], chunks: Sequence[Chunk], gloss
         for i in indexes:
             concept_of[i] = concept.id
             key_to_id.update(dict.fromkeys(occurrences[i].keys(), concept.id))
-            if occurrences[i].kind != "application":
+            if occurrences[i].kind not in ("application", "term", "link", "tag"):
                 by_term.setdefault((occurrences[i].section_id, occurrences[i].term), []).append(concept.id)
         home_of[concept.id] = home
         if entry is not None:
@@ -240,13 +359,25 @@ def extract_concepts(sections: Sequence[Section], chunks: Sequence[Chunk], gloss
         concepts[concept.id] = concept
     applications = [ApplicationLink(section_id, owner, key_to_id[key], chunk_id, exact)
                     for section_id, owner, key, chunk_id, exact in raw_links if key in key_to_id]
+    declared = [_resolve_declared(d, key_to_id, scan) for d in declared_raw]
     matcher, chunk_mentions = _finish(concepts, positions, scan)
     return ConceptSet(scan=scan, concepts=concepts, occurrences=occurrences, concept_of=concept_of, home=home_of,
-                      entry_of=entry_of, applications=applications, matcher=matcher,
+                      entry_of=entry_of, applications=applications,
+                      declared=[d for d in declared if d is not None], matcher=matcher,
                       by_term={k: list(dict.fromkeys(v)) for k, v in by_term.items()}, chunk_mentions=chunk_mentions)
 
 
-_DEFINING = ("heading", "bold", "cell", "item")
+_DEFINING = ("note", "heading", "bold", "cell", "item")
+
+
+def _resolve_declared(link: DeclaredLink, key_to_id: dict[str, str], scan: NoteScan) -> DeclaredLink | None:
+    """A declared edge with concept ids at both ends ("s:<section>" ends are resolved by the edge rule)."""
+    ends = []
+    for key in (link.source, link.target):
+        ends.append(key if key.startswith("s:") else key_to_id.get(key))
+    if None in ends:
+        return None
+    return DeclaredLink(ends[0], ends[1], link.type, link.weight, link.chunk_id, link.rule, link.detail)
 
 
 def _concept_record(home: Occurrence, group: list[Occurrence], entry: GlossaryEntry | None, scan: NoteScan,
@@ -282,7 +413,7 @@ def _finish(concepts: dict[str, Concept], positions: dict[str, tuple[int, int]],
         concept = concepts[concept_id]
         for name in (concept.name, *concept.aliases):
             names.setdefault(name, concept_id)
-    matcher = TermMatcher(names, ignore=COMMON_MENTION_WORDS)
+    matcher = TermMatcher(names, ignore=active().stop_terms)
     chunk_mentions: dict[str, list[str]] = {}
     mentions: dict[str, list[str]] = defaultdict(list)
     for chunk in sorted(scan.chunks.values(), key=lambda c: (c.source, c.line_start, c.order)):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ingest.graph.concepts import ConceptSet
 from ingest.graph.drafts import Draft, cue_subject, draft, folded, text_lines
-from ingest.graph.vocabulary import MODEL_HEADERS
+from ingest.graph.vocabulary import active
 from kg.glossary import Glossary
 from kg.names import normalize_name
 
@@ -161,7 +161,7 @@ def _table_edges(cs: ConceptSet) -> Iterator[Draft | None]:
                 continue
             row = cs.matcher.concepts_in(cells[0]) if cells else []
             for column, cell in enumerate(cells[1:], start=1):
-                if row and column < len(header) and header[column] in MODEL_HEADERS:
+                if row and column < len(header) and header[column] in active().model_headers:
                     for model in cs.matcher.concepts_in(cell):
                         yield draft(model, row[0], "used_in", 0.6, line.chunk_id, "table_column", header[column])
 
@@ -169,4 +169,19 @@ def _table_edges(cs: ConceptSet) -> Iterator[Draft | None]:
 def used_in_edges(cs: ConceptSet, glossary: Glossary) -> list[Draft]:
     """A is used in B: application lists and cues, code that calls A in B's section, model columns of tables."""
     found = [*_application_list_edges(cs), *_cue_edges(cs), *_code_edges(cs, glossary), *_table_edges(cs)]
+    return [d for d in found if d]
+
+
+# ------------------------------------------------------------------------------------------------ declared
+
+
+def declared_edges(cs: ConceptSet) -> list[Draft]:
+    """Edges the notes declare (wikilinks, front matter `prerequisites:` and `tags:`), at their declared weight;
+    a link written in a section of a note that stands for no concept belongs to the section's concept."""
+    found = []
+    for link in cs.declared:
+        ends = [cs.section_concept(key[2:]) if key.startswith("s:") else key for key in (link.source, link.target)]
+        if link.type == "related" and all(ends):  # one related edge per pair, the earlier concept first
+            ends.sort(key=lambda c: (cs.concepts[c].order, c))
+        found.append(draft(ends[0], ends[1], link.type, link.weight, link.chunk_id, link.rule, link.detail))
     return [d for d in found if d]

@@ -12,7 +12,8 @@ from kg.glossary import GENERIC_SUFFIX, Glossary, GlossaryEntry
 from kg.names import clean_display, is_abbreviation, normalize_name, singular_key, split_alias, split_slash
 
 # Rank of where a name is written: the strongest place is the concept's home (what defines it).
-KIND_RANK = {"heading": 0, "bold": 1, "cell": 2, "item": 3, "model": 3, "example": 4, "pair": 5, "application": 6}
+KIND_RANK = {"note": 0, "heading": 0, "bold": 1, "cell": 2, "item": 3, "model": 3, "example": 4, "pair": 5,
+             "link": 5, "tag": 5, "term": 6, "application": 6}
 _CONJUNCTION = re.compile(r"\s*(?:与|和|及|以及|&|\band\b|\bvs\.?)\s*", re.IGNORECASE)
 _ENUMERATION = re.compile(r"\s*、\s*")
 _PARENS = re.compile(r"[（(]")
@@ -116,11 +117,18 @@ def term_occurrences(scan: SectionScan, index: int, term: TermOcc, glossary: Glo
     return found
 
 
+# "感知机——入门的垫脚石", "Attention — the idea": a title, a dash, then a subtitle that is no part of the name.
+_SUBTITLE = re.compile(r"\s*(?:——|—|――|--|\s-\s|:\s|：)\s*")
+
+
 def heading_occurrences(scan: SectionScan, glossary: Glossary) -> list[Occurrence]:
     section = scan.section
     chunk = scan.chunk_ids[0] if scan.chunk_ids else None
-    return _named(section.id, None, "heading", clean_display(section.heading), glossary, chunk,
-                  section.line_start, section.level)
+    heading = clean_display(section.heading)
+    head = _SUBTITLE.split(heading, maxsplit=1)[0]
+    if head != heading and looks_like_concept(head, strict=False):
+        heading = head
+    return _named(section.id, None, "heading", heading, glossary, chunk, section.line_start, section.level)
 
 
 def pair_occurrences(scan: SectionScan, glossary: Glossary) -> list[Occurrence]:

@@ -10,7 +10,7 @@ from kg.matcher import jieba_tokenizer
 from kg.names import acronym_of, clean_display, normalize_name
 from studygraph.text import CJK_CHARS
 
-_CJK_PAIR = re.compile(rf"([{CJK_CHARS}]{{2,16}})\s*[（(]\s*([A-Za-z][A-Za-z0-9 .\-&+']{0,58}[A-Za-z0-9+])\s*[)）]")
+_CJK_PAIR = re.compile(rf"([{CJK_CHARS}]{{2,16}})\s*[（(]\s*([A-Za-z][A-Za-z0-9 .\-&+']{{0,58}}[A-Za-z0-9+])\s*[)）]")
 _EN_PAIR = re.compile(r"((?:[A-Za-z][\w\-]*\s+){0,6}[A-Za-z][\w\-]*)\s*\(\s*([A-Z][A-Za-z0-9\-]{1,9})\s*\)")
 _FUNCTION_WORDS = frozenset(
     "使用 采用 利用 通过 基于 称为 叫做 叫 即 是 的 和 与 及 在 对 把 将 用 由 种 一种 这种 个 了 被 包括 例如 如 或 为 其 "

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from ingest.graph.concepts import ConceptSet
+from ingest.graph.concepts import ConceptSet, chapter_of_section
 from ingest.graph.drafts import Draft, cue_subject, draft, folded, text_lines
 from kg.glossary import Glossary
 from kg.names import normalize_name
@@ -212,8 +212,56 @@ def glossary_edges(cs: ConceptSet, glossary: Glossary) -> Iterator[Draft | None]
                         f"{glossary.entry(pre).en or glossary.entry(pre).zh} before {glossary.entry(key).en or key}")
 
 
+# A later chapter builds on an earlier one when its passages name at least this many distinct concepts defined
+# there; each chapter keeps its strongest two. Chosen on the seed's and ailearning's tuning chapters: at 3 the
+# links read like a syllabus (数学基础 -> 机器学习 -> 深度学习); at 2 every chapter linked to the first one.
+CHAPTER_MIN_CONCEPTS = 2
+CHAPTER_SOURCES = 2
+CHAPTER_WEIGHT = 0.6
+
+
+def chapter_reference_edges(cs: ConceptSet) -> Iterator[Draft | None]:
+    """Curriculum structure: chapter A before chapter B when B's passages name several concepts A defines
+    (reference direction across chapters). Chapters are the top headings of one note, in reading order (files
+    have no order a rule can trust: "第二章" sorts before "第四章" but after "README")."""
+    heads: dict[str, str] = {}  # chapter name -> its concept
+    for cid, concept in cs.concepts.items():
+        occ = cs.occurrences[cs.home[cid]]
+        if occ.kind == "heading" and concept.chapter and normalize_name(concept.chapter) in {
+                normalize_name(n) for n in (concept.name, *concept.aliases, occ.name)}:
+            heads.setdefault(concept.chapter, cid)
+    if len(heads) < 2:
+        return
+    defined_in = {cid: c.chapter for cid, c in cs.concepts.items() if c.chapter in heads}
+    rank = {chapter: cs.concepts[cid].order for chapter, cid in heads.items()}
+    named: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    best_chunk: dict[tuple[str, str], tuple[int, str]] = {}
+    for chunk_id, concepts in cs.chunk_mentions.items():
+        chunk = cs.scan.chunks[chunk_id]
+        reader = chapter_of_section(chunk.section_id, cs.scan)
+        if reader not in heads:
+            continue
+        per: dict[str, int] = defaultdict(int)
+        for cid in concepts:
+            source = defined_in.get(cid)
+            same_note = source and cs.concepts[heads[source]].sources == cs.concepts[heads[reader]].sources
+            if same_note and source != reader and rank[source] < rank[reader]:
+                named[reader][source].add(cid)
+                per[source] += 1
+        for source, count in per.items():
+            if count > best_chunk.get((source, reader), (0, ""))[0]:
+                best_chunk[(source, reader)] = (count, chunk_id)
+    for reader, sources in named.items():
+        strong = sorted(((len(c), s) for s, c in sources.items() if len(c) >= CHAPTER_MIN_CONCEPTS), reverse=True)
+        for count, source in strong[:CHAPTER_SOURCES]:
+            examples = ", ".join(sorted(cs.concepts[c].name for c in sources[source])[:3])
+            yield draft(heads[source], heads[reader], "prerequisite", CHAPTER_WEIGHT,
+                        best_chunk[(source, reader)][1], "chapter_references",
+                        f"{reader} names {count} concepts of {source} ({examples})")
+
+
 def prerequisite_edges(cs: ConceptSet, glossary: Glossary) -> list[Draft]:
     """All prerequisite drafts; weak signals carry low weights so paths can prefer the strong ones."""
     found = [*cue_phrase_edges(cs), *reference_asymmetry_edges(cs), *curriculum_edges(cs),
-             *glossary_edges(cs, glossary)]
+             *glossary_edges(cs, glossary), *chapter_reference_edges(cs)]
     return [d for d in found if d]

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ingest.graph.vocabulary import (
-    MODEL_HEADERS,
-    TITLE_WORDS,
     LabelKind,
+    active,
+    cjk_clause,
     heading_role,
     label_kind,
     looks_like_concept,
@@ -146,7 +146,7 @@ def _is_title(section: Section, sections: Sequence[Section]) -> bool:
     if section.level != 1:
         return False
     h1 = [s for s in sections if s.source == section.source and s.level == 1]
-    return len(h1) == 1 and bool(TITLE_WORDS.search(clean_display(section.heading)))
+    return len(h1) == 1 and bool(active().title_words.search(clean_display(section.heading)))
 
 
 def _section_role(section: Section, sections: Sequence[Section], parents: dict[str, SectionScan]) -> str:
@@ -305,7 +305,7 @@ def _name_like(text: str) -> bool:
     if not looks_like_concept(text):
         return False
     if has_cjk(text):
-        return True
+        return not cjk_clause(text)
     return len(text.split()) <= 4 and (text[0].isupper() or text[0].isdigit() or any(c.isupper() for c in text[1:]))
 
 
@@ -368,7 +368,7 @@ def _table_line(scan: SectionScan, line: NoteLine, state: _State) -> None:
         return
     row = _add(scan, line, first, "cell", "concept", state.owner)
     for column, cell in enumerate(cells[1:], start=1):
-        if column < len(state.table_header) and state.table_header[column] in MODEL_HEADERS:
+        if column < len(state.table_header) and state.table_header[column] in active().model_headers:
             for part in _INLINE_SPLIT.split(cell):
                 if looks_like_concept(part):
                     _add(scan, line, part, "model", "concept", row)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import sys
+import json
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,7 +16,6 @@ from ui.cli_common import (
     WorkspaceOpt,
     command,
     console,
-    err_console,
     print_json,
     settings_from,
 )
@@ -27,6 +28,10 @@ NoLLMOpt = Annotated[bool, typer.Option("--no-llm", help="Quote the best sentenc
 KOpt = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve (default: settings).")]
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="Search mode: hybrid, dense or lexical.")]
 MaxTokensOpt = Annotated[int | None, typer.Option("--max-tokens", min=1, help="Longest answer, in tokens.")]
+QueriesOpt = Annotated[Path | None, typer.Option(
+    "--queries", exists=True, dir_okay=False,
+    help="A file of questions, one a line (or JSON lines with a 'q' field): each is answered in turn with the models "
+    "loaded once; with --json, one JSON line per question.")]
 
 
 def citation_json(c: Citation) -> dict[str, Any]:
@@ -39,7 +44,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question, "answer": answer.answer, "mode": answer.mode,
         "citations": [citation_json(c) for c in answer.citations], "model": answer.model,
-        "seconds": answer.seconds, "unsupported": list(answer.unsupported),
+        "seconds": answer.seconds, "unsupported": list(answer.unsupported), "checked": answer.checked,
         "nearest": [citation_json(c) for c in answer.nearest],
     }
 
@@ -50,25 +55,24 @@ def _where(c: Citation) -> str:
 
 
 def render_answer(answer: Answer, streamed: bool) -> None:
-    """Print an answer's text (unless it was streamed as is), its unsupported sentences and its sources."""
-    from assistant.answer import mode_label
-    from studygraph.text import language_of
+    """Print an answer's text (unless its checked sentences were streamed), what was set aside, and its sources."""
+    from assistant.answer import answer_label
 
-    language = language_of(answer.question)
+    if not streamed:
+        console.print(f"[bold]{answer_label(answer)}[/]")
+        print_text(answer.answer)
     if streamed:
-        sys.stdout.write("\n")
-    else:
-        console.print(f"[bold]{mode_label(answer.mode, language)}[/]")
-        console.print(escape(answer.answer), highlight=False, soft_wrap=True)
+        console.print(f"[dim]{escape(answer_label(answer))}[/]")
     for sentence in answer.unsupported:
-        console.print(f"[yellow]  ! not supported by its source:[/] {escape(sentence)}", highlight=False)
+        console.print(f"[yellow]  ! set aside, not supported by the passage it cites:[/] {escape(sentence)}",
+                      highlight=False)
     if answer.citations:
         console.print("\n[bold]Sources[/]")
         for c in answer.citations:
-            mark = "" if c.supported else " [yellow](does not support the sentence citing it)[/]"
-            console.print(f"  [{c.n}] {escape(_where(c))}{mark}", highlight=False, soft_wrap=True)
+            console.print(f"  [{c.n}] {escape(_where(c))}", highlight=False, soft_wrap=True)
     if answer.nearest:
-        console.print("\n[bold]Nearest passages[/]")
+        title = "Where your notes name it" if answer.mode == "named_only" else "Nearest passages"
+        console.print(f"\n[bold]{title}[/]")
         for c in answer.nearest:
             snippet = " ".join(c.text.split())[:100]
             console.print(f"  - {escape(_where(c))}: {escape(snippet)}", highlight=False, soft_wrap=True)
@@ -76,13 +80,66 @@ def render_answer(answer: Answer, streamed: bool) -> None:
     console.print(f"[dim]{answer.mode}{model}, {answer.seconds:.1f}s[/]")
 
 
+_FENCE = re.compile(r"^(```|~~~)([^\n]*)\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def print_text(text: str) -> None:
+    """Answer text on the terminal, quoted code blocks highlighted as code rather than shown as fences."""
+    from rich.syntax import Syntax
+
+    pos = 0
+    for match in _FENCE.finditer(text):
+        if text[pos : match.start()].strip():
+            console.print(escape(text[pos : match.start()].rstrip("\n")), highlight=False, soft_wrap=True)
+        console.print(Syntax(match.group(3).rstrip("\n"), match.group(2).strip() or "text", theme="ansi_dark",
+                             background_color="default"))
+        pos = match.end()
+    if text[pos:].strip():
+        console.print(escape(text[pos:].strip("\n")), highlight=False, soft_wrap=True)
+
+
+def stream_answer(assistant: Any, question: str, params: Any) -> None:
+    """Print checked sentences as they pass (never text that is then taken back), then the sources."""
+    from studygraph.text import language_of
+
+    streamed = False
+    for event in assistant.events(question, params):
+        if event.kind == "sentence":
+            if not streamed:
+                console.print("[bold]回答[/]" if language_of(question) == "zh" else "[bold]Answer[/]")
+            print_text(event.text)
+            streamed = True
+        elif event.kind == "answer":
+            render_answer(event.answer, streamed=streamed and _same_text(event.answer))
+
+
+def _same_text(answer: Answer) -> bool:
+    return answer.mode in ("llm", "extractive") and bool(answer.answer)
+
+
+def read_queries(path: Path) -> list[str]:
+    """Questions of a file: one a line, or JSON lines with a 'q' (or 'question') field; blank lines skipped."""
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            record = json.loads(line)
+            line = str(record.get("q") or record.get("question") or "").strip()
+        if line:
+            questions.append(line)
+    return questions
+
+
 def register(app: typer.Typer) -> None:
     """Add `ask` to the CLI."""
 
     @command(app, "ask")
-    def ask_cmd(question: QuestionArg, workspace: WorkspaceOpt = None, config: ConfigOpt = None,
-                as_json: JsonOpt = False, no_llm: NoLLMOpt = False, k: KOpt = None, mode: ModeOpt = None,
-                max_tokens: MaxTokensOpt = None) -> None:
+    def ask_cmd(question: Annotated[str | None, typer.Argument(help="Your question, in Chinese or English.")] = None,
+                workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+                no_llm: NoLLMOpt = False, k: KOpt = None, mode: ModeOpt = None, max_tokens: MaxTokensOpt = None,
+                queries: QueriesOpt = None) -> None:
         """Answer a question from your notes, citing the passages (file, heading, lines) it comes from."""
         from assistant.answer import AnswerParams
         from assistant.service import StudyService
@@ -91,22 +148,18 @@ def register(app: typer.Typer) -> None:
         settings = settings_from(config, workspace)
         if mode is not None and mode not in ("hybrid", "dense", "lexical"):
             raise InputError(f"Unknown search mode '{mode}': use hybrid, dense or lexical.")
+        if (question is None) == (queries is None):
+            raise InputError("Give one question, or --queries FILE (not both).")
         params = AnswerParams(k=k or settings.retrieval.k, mode=mode or settings.retrieval.mode,  # type: ignore[arg-type]
                               max_tokens=max_tokens, use_llm=not no_llm)
         assistant = StudyService(settings).assistant
-        if as_json:
-            print_json(answer_json(assistant.ask(question, params)))
-            return
-        streamed = False
-        for event in assistant.events(question, params):
-            if event.kind == "token":
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-                streamed = True
-            elif event.kind == "discard":
-                sys.stdout.write("\n")
-                err_console.print(f"[yellow]The model's answer was set aside ({escape(event.text)}).[/]",
-                                  highlight=False)
-                streamed = False
-            elif event.kind == "answer":
-                render_answer(event.answer, streamed=streamed and event.answer.mode == "llm")
+        questions = read_queries(queries) if queries is not None else [question or ""]
+        for i, q in enumerate(questions):
+            if as_json:
+                print_json(answer_json(assistant.ask(q, params)), lines=queries is not None)
+                continue
+            if i:
+                console.rule()
+            if queries is not None:
+                console.print(f"[bold cyan]{escape(q)}[/]")
+            stream_answer(assistant, q, params)

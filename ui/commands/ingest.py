@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,36 +15,13 @@ from ui.cli_common import (
     WorkspaceOpt,
     command,
     console,
-    err_console,
     print_json,
+    progress_bar,
     settings_from,
 )
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
-
-STAGE_LABELS = {"read": "Reading notes", "embed": "Embedding passages", "tokenize": "Lexical index",
-                "graph": "Concept graph"}
-
-
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress callback drawing one rich bar per stage (on stderr), or None when disabled."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    tasks: dict[str, int] = {}
-    with Progress(TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(STAGE_LABELS.get(stage, stage), total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
-
-        yield update
 
 
 def render_report(report: IngestReport) -> None:
@@ -90,7 +65,7 @@ def register(app: typer.Typer) -> None:
         from ingest.pipeline import ingest_paths
 
         settings = settings_from(config, workspace)
-        with progress_bar(enabled=not as_json) as progress:
+        with progress_bar(enabled=not as_json) as progress:  # drawn on a terminal only
             report = ingest_paths(paths, settings, progress=progress, rebuild=rebuild)
         if as_json:
             print_json(report.to_json())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -21,11 +20,12 @@ from ui.cli_common import (
     print_json,
     settings_from,
 )
+from ui.commands.review import with_measured_mastery
 
 if TYPE_CHECKING:
     from assistant.service import StudyService
     from kg.profile import Profile
-    from studygraph.records import SourceRef, StudyPath
+    from studygraph.records import StudyPath
 
 KnownOpt = Annotated[list[str] | None, typer.Option(
     "--known", help="Concepts you know, comma-separated (default: your saved profile).")]
@@ -50,6 +50,7 @@ def _service(config: Path | None, workspace: Path | None) -> StudyService:
 
 
 def _warn_unresolved(service: StudyService, names: list[str], what: str) -> None:
+    from kg.path_export import unknown_goal_text
     from kg.paths import resolve_concepts
 
     _, missing = resolve_concepts(service.resolver, names)
@@ -61,58 +62,8 @@ def _warn_unresolved(service: StudyService, names: list[str], what: str) -> None
 # --------------------------------------------------------------------------- rendering
 
 
-def unknown_goal_text(miss: dict) -> str:
-    """"'xyz' is not in your notes; did you mean: a, b?" (or that nothing is close)."""
-    hint = ", ".join(miss["suggestions"][:5])
-    return f"'{miss['query']}' is not in your notes" + (f"; did you mean: {hint}?" if hint else " (no similar concept).")
-
-
-def source_link(ref: SourceRef) -> str:
-    """A markdown link to a passage: `[file § heading (lines a–b)](file#La-Lb)`."""
-    heading = ref.heading_path[-1] if ref.heading_path else ""
-    label = f"{ref.source} § {heading} (lines {ref.line_start}–{ref.line_end})" if heading else \
-        f"{ref.source} (lines {ref.line_start}–{ref.line_end})"
-    label = label.replace("[", "\\[").replace("]", "\\]")
-    return f"[{label}]({quote(ref.source)}#L{ref.line_start}-L{ref.line_end})"
-
-
-def merge_sources(refs: tuple[SourceRef, ...]) -> list[SourceRef]:
-    """Adjacent passages of one section as one passage (a section split into chunks is read in one go)."""
-    merged: list[SourceRef] = []
-    for ref in refs:
-        last = merged[-1] if merged else None
-        if last and (last.source, last.heading_path) == (ref.source, ref.heading_path) \
-                and ref.line_start <= last.line_end + 2:
-            merged[-1] = last.model_copy(update={"line_end": max(last.line_end, ref.line_end)})
-        else:
-            merged.append(ref)
-    return merged
-
-
-def path_markdown(path: StudyPath) -> str:
-    """The path as a markdown checklist, one item a step, grouped by stage, linking each step to its passages."""
-    from kg.paths import READING_ASSUMPTION
-
-    goals = ", ".join(g["concept"] for g in path.goals) or "nothing found"
-    lines = [f"# Study path to {goals}", ""]
-    lines += [f"- {unknown_goal_text(miss)}" for miss in path.unknown_goals]
-    if path.known:
-        shown = ", ".join(path.known[:12]) + (f" and {len(path.known) - 12} more" if len(path.known) > 12 else "")
-        lines.append(f"- Already known, skipped: {shown}")
-    total = sum(s.minutes for s in path.steps)
-    lines.append(f"- {len(path.steps)} steps, about {total:g} min of reading ({READING_ASSUMPTION})")
-    stage = ""
-    for step in path.steps:  # in path order: a stage heading repeats rather than reorder the steps
-        if step.stage != stage:
-            stage = step.stage
-            lines += ["", f"## {stage.capitalize()}", ""]
-        aliases = f" ({', '.join(step.aliases[:3])})" if step.aliases else ""
-        links = " · ".join(source_link(ref) for ref in merge_sources(step.sources)) or "no passage in the notes"
-        lines.append(f"- [ ] **{step.concept}**{aliases} — {step.reason} — ~{step.minutes:g} min — {links}")
-    return "\n".join(lines).rstrip() + "\n"
-
-
 def _print_path_text(path: StudyPath) -> None:
+    from kg.path_export import unknown_goal_text
     from kg.paths import READING_ASSUMPTION
 
     for miss in path.unknown_goals:
@@ -145,6 +96,7 @@ def path_cmd(goals: Annotated[list[str] | None, typer.Argument(
              known: KnownOpt = None, not_known: NotKnownOpt = None, fmt: FormatOpt = "text",
              workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Plan what to read, in what order and why, to learn GOAL from what you already know."""
+    from kg.path_export import path_markdown
     from kg.paths import plan_path
     from kg.profile import load_profile
 
@@ -157,8 +109,10 @@ def path_cmd(goals: Annotated[list[str] | None, typer.Argument(
         raise InputError("Name a goal (`studygraph path LoRA`) or save one (`studygraph profile goal LoRA`).")
     if known is None and not_known is None:
         known_names, not_known_names = profile.known, profile.not_known
+        known_names, measured = with_measured_mastery(service, known_names)  # issue 15: reviews count as known
     else:
         known_names, not_known_names = split_names(known), split_names(not_known)
+        measured = []
         _warn_unresolved(service, known_names + not_known_names, "known concept")
     path = plan_path(service.graph, service.resolver, service.chunks, goal_names, known_names, not_known_names)
     if as_json:
@@ -167,6 +121,8 @@ def path_cmd(goals: Annotated[list[str] | None, typer.Argument(
         typer.echo(path_markdown(path), nl=False)
     else:
         _print_path_text(path)
+        if measured:
+            console.print(f"[dim]Known from your reviews: {escape(', '.join(measured))}[/]", highlight=False)
     if not path.goals and not as_json:
         raise typer.Exit(InputError.exit_code)
 
@@ -183,7 +139,7 @@ def next_cmd(goals: Annotated[list[str] | None, typer.Option(
     profile = load_profile(service.workspace)
     goal_names = split_names(goals) or profile.goals
     found_goals, _ = resolve_concepts(service.resolver, goal_names)
-    known_ids, _ = resolve_concepts(service.resolver, profile.known)
+    known_ids, _ = resolve_concepts(service.resolver, with_measured_mastery(service, profile.known)[0])
     not_known_ids, _ = resolve_concepts(service.resolver, profile.not_known)
     items = next_frontier(service.graph, [c for _, c in known_ids], [c for _, c in found_goals], limit=limit,
                           not_known_ids=[c for _, c in not_known_ids])
@@ -204,6 +160,7 @@ def next_cmd(goals: Annotated[list[str] | None, typer.Option(
 
 def _canonical(service: StudyService, names: list[str]) -> list[str]:
     """Concept names for what the user typed; an unknown name stops the command with suggestions."""
+    from kg.path_export import unknown_goal_text
     from kg.paths import resolve_concepts
 
     found, missing = resolve_concepts(service.resolver, split_names(names))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from assistant.service import StudyService
@@ -36,30 +38,34 @@ MODE_BADGES = {
     "llm": ("green", ":material/verified:"),
     "extractive": ("blue", ":material/format_quote:"),
     "not_found": ("orange", ":material/search_off:"),
+    "named_only": ("orange", ":material/help:"),
     "path": ("violet", ":material/route:"),
 }
 MODE_NOTES = {
     "extractive": "Sentences quoted from your notes, not generated text.",
     "not_found": "Nothing relevant enough was found in your notes; the nearest passages are shown as such.",
+    "named_only": "Your notes name this concept without explaining it; here is where they name it.",
 }
+_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def show_answer(service: StudyService, answer: Answer, discarded: str = "") -> None:
     """The answer with its mode marked, unsupported sentences flagged, and one card per citation."""
-    from assistant.answer import mode_label
-    from studygraph.text import language_of
+    from assistant.answer import answer_label
 
     colour, icon = MODE_BADGES.get(answer.mode, ("gray", None))
-    st.badge(mode_label(answer.mode, language_of(answer.question)), color=colour, icon=icon)
+    if answer.mode == "llm" and not answer.checked:
+        colour, icon = "blue", ":material/rule:"  # never the "checked" badge when a sentence was set aside
+    st.badge(answer_label(answer), color=colour, icon=icon)
     if answer.mode in MODE_NOTES:
         st.caption(MODE_NOTES[answer.mode])
     if discarded:
         st.caption(render.md_text(f"The model's text was replaced: {discarded}."))
     if answer.answer.strip():
-        st.html(render.answer_html(answer.answer, answer.unsupported))
+        show_text(answer.answer, answer.unsupported)
     if answer.unsupported:
-        st.warning(f"{len(answer.unsupported)} sentence(s) are not supported by the source they cite (marked ⚠).",
-                   icon=":material/report:")
+        st.warning(f"{len(answer.unsupported)} sentence(s) the model wrote are not supported by the source they cite: "
+                   "they were left out, and the passage they cite is quoted instead.", icon=":material/report:")
         for sentence in render.unmatched(answer.answer, answer.unsupported):
             st.markdown("- ⚠ " + render.md_text(sentence))
     folded = len(answer.citations) > 3  # a long path answer: passages open on demand
@@ -75,6 +81,19 @@ def show_answer(service: StudyService, answer: Answer, discarded: str = "") -> N
     if answer.seconds:
         meta.append(f"{answer.seconds:.1f} s")
     st.caption(render.md_text(" · ".join(meta)))
+
+
+def show_text(text: str, unsupported: tuple[str, ...] = ()) -> None:
+    """Answer text with quoted code blocks rendered as code (not as literal fences)."""
+    pos = 0
+    for match in _FENCE.finditer(text):
+        if text[pos : match.start()].strip():
+            st.html(render.answer_html(text[pos : match.start()].strip(), unsupported))
+        language = match.group(0).splitlines()[0].strip("`~ ") or None
+        st.code(match.group(2).rstrip("\n"), language=language)
+        pos = match.end()
+    if text[pos:].strip():
+        st.html(render.answer_html(text[pos:].strip(), unsupported))
 
 
 def citation_card(service: StudyService, citation: Citation, claims: list[str] | tuple[str, ...],
@@ -96,23 +115,31 @@ def citation_card(service: StudyService, citation: Citation, claims: list[str] |
 
 
 def ask(service: StudyService, question: str, params: dict) -> tuple[Answer, str]:
-    """Stream the model's text into the page as it comes; return the checked answer and, when the streamed
-    text was replaced (it failed verification), why."""
+    """Show checked sentences as they pass, with the model's unchecked text below them as a marked draft that each
+    checked sentence replaces; return the answer and, when the model's text was set aside, why."""
     from assistant.answer import AnswerParams
 
-    placeholder = st.empty()
-    streamed: list[str] = []
+    checked_box, draft_box = st.empty(), st.empty()
+    checked: list[str] = []
+    draft: list[str] = []
     answer, discarded = None, ""
     with st.spinner("Searching your notes…"):
         for event in service.assistant.events(question, AnswerParams(**params)):
             if event.kind == "token":
-                streamed.append(event.text)
-                placeholder.markdown(render.md_text("".join(streamed)) + " ▌")
+                draft.append(event.text)
+                draft_box.caption(render.md_text("Draft, being checked: " + "".join(draft)) + " ▌")
+            elif event.kind == "sentence":
+                checked.append(event.text)
+                draft.clear()
+                draft_box.empty()
+                with checked_box.container():
+                    show_text("\n".join(checked))
             elif event.kind == "discard":
                 discarded = event.text
             elif event.kind == "answer":
                 answer = event.answer
-    placeholder.empty()
+    checked_box.empty()
+    draft_box.empty()
     assert answer is not None
     return answer, discarded
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from assistant.service import StudyService
 from kg.graph import ConceptGraph
+from kg.names import normalize_name
 from studygraph.records import EDGE_TYPES, Concept, Edge, EdgeType
 from ui.views import render
 from ui.views.concept_panel import concept_panel
@@ -39,6 +40,11 @@ class GraphView:
     concepts: list[Concept]
     edges: list[Edge]
     truncated: int = 0
+    hubs: frozenset[str] = frozenset()  # cluster hubs of the overview (drawn larger)
+
+    @property
+    def overview(self) -> bool:
+        return bool(self.hubs)
 
 
 def chapters_of(graph: ConceptGraph) -> list[str]:
@@ -73,6 +79,46 @@ def build_view(graph: ConceptGraph, selected: str | None, depth: int, types: lis
     return GraphView(concepts, edges, truncated)
 
 
+OVERVIEW_PER_GROUP = 2  # most important concepts labelled per chapter (community) in the overview, beside its hub
+OVERVIEW_MIN = 80  # a graph this small is drawn whole: its labels stay readable without an overview
+OVERVIEW_GROUPS = 16  # chapters drawn in the overview (the palette's size), the most important first
+
+
+def _group_of(concept: Concept, colour_by: str) -> str:
+    return str(concept.community) if colour_by == "community" else (concept.chapter or "—")
+
+
+def overview_view(graph: ConceptGraph, colour_by: str = "chapter", per_group: int = OVERVIEW_PER_GROUP) -> GraphView:
+    """The default picture: each chapter (or community) as a cluster around its hub, the concept that names the
+    chapter (else its most important one), with its most important concepts; every drawn node is labelled.
+
+    Members are joined to their hub so the layout groups them; edges of the graph between drawn concepts are
+    drawn too. What is left out is counted in `truncated` (open a chapter or a concept to see all of it).
+    """
+    groups: dict[str, list[Concept]] = {}
+    for concept in sorted(graph.concepts, key=lambda c: (-c.importance, c.order)):
+        groups.setdefault(_group_of(concept, colour_by), []).append(concept)
+    ranked = sorted(groups.items(), key=lambda kv: -sum(c.importance for c in kv[1]))[:OVERVIEW_GROUPS]
+    shown: list[Concept] = []
+    hubs: dict[str, str] = {}
+    links: list[Edge] = []
+    for group, members in ranked:
+        key = normalize_name(group)
+        hub = next((c for c in members if key in {normalize_name(n) for n in (c.name, *c.aliases)}),
+                   next((c for c in members if len(normalize_name(c.name)) >= 2 and normalize_name(c.name) in key),
+                        members[0]))
+        hubs[hub.id] = group
+        picked = [hub] + [c for c in members if c.id != hub.id][:per_group]
+        shown += picked
+        links += [Edge(source=c.id, target=hub.id, type="part_of", weight=0.5) for c in picked[1:]]
+    kept = {c.id for c in shown}
+    edges = [e for t in ("prerequisite", "used_in") for e in graph.edges(t) if e.source in kept and e.target in kept]
+    linked = {(e.source, e.target) for e in edges}
+    edges += [e for e in links if (e.source, e.target) not in linked]
+    return GraphView(sorted(shown, key=lambda c: c.order), edges, truncated=len(graph) - len(shown),
+                     hubs=frozenset(hubs))
+
+
 def colour_of(concept: Concept, colour_by: str, chapters: list[str]) -> str:
     """The palette colour of a concept's chapter or community."""
     if colour_by == "community":
@@ -93,6 +139,18 @@ def tooltip(concept: Concept) -> str:
     return html.escape("\n".join(lines))
 
 
+# Label sizes in graph units: the fitted zoom of the seed's overview on a 1440x1000 window is about 0.6, so 22
+# shows as about 13 px, above the 12 px a reader needs (measured by tests/test_ui_graph_browser.py).
+LABEL_PX = 24
+HUB_LABEL_PX = 28
+
+
+def _font(concept: Concept, view: GraphView, selected: str | None) -> dict:
+    size = HUB_LABEL_PX if concept.id in view.hubs or concept.id == selected else LABEL_PX
+    return {"size": size, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff",
+            "bold": concept.id in view.hubs}
+
+
 def draw(view: GraphView, selected: str | None, colour_by: str, chapters: list[str]) -> str | None:
     """Draw the network; returns the id of the node the user clicked last."""
     from streamlit_agraph import Config, agraph
@@ -101,14 +159,17 @@ def draw(view: GraphView, selected: str | None, colour_by: str, chapters: list[s
 
     nodes = [ANode(id=c.id, label=c.name, title=tooltip(c), size=12 + 28 * c.importance,
                    color=colour_of(c, colour_by, chapters),
-                   shape="diamond" if c.id == selected else "dot",
+                   shape="diamond" if c.id == selected else "box" if c.id in view.hubs else "dot",
                    borderWidth=4 if c.id == selected else 1,
-                   font={"size": 18 if c.id == selected else 14},
-                   scaling={"label": {"drawThreshold": 3}})  # keep labels readable when zoomed out
+                   font=_font(c, view, selected),
+                   scaling={"label": {"drawThreshold": 1}})  # every drawn node keeps its label
              for c in view.concepts]
     edges = [AEdge(source=e.source, target=e.target, title=e.type, **EDGE_STYLE[e.type]) for e in view.edges]
+    # A compact layout keeps the fitted zoom near 1, so LABEL_PX is about what the reader sees.
     config = Config(height=680, width=900, directed=True, physics=True, hierarchical=False,
                     stabilization=True, fit=True, solver="forceAtlas2Based", minVelocity=2)
+    config.physics["forceAtlas2Based"] = {"springLength": 70, "gravitationalConstant": -45, "centralGravity": 0.015,
+                                          "avoidOverlap": 0.8}
     config.width = "100%"
     return agraph(nodes=nodes, edges=edges, config=config)
 
@@ -151,10 +212,14 @@ def controls(service: StudyService, graph: ConceptGraph, chapters: list[str]) ->
         chosen_chapters = st.multiselect("Chapters", chapters, key="graph_chapters",
                                          placeholder="all chapters")
         colour_by = st.radio("Colour by", ["chapter", "community"], horizontal=True, key="graph_colour")
+        overview = st.toggle("Overview: chapters as clusters", value=True, key="graph_overview",
+                             disabled=selected is not None or bool(chosen_chapters),
+                             help="The most important concepts of each chapter (or community). Pick a chapter or "
+                                  "a concept to see every concept there.")
         max_nodes = st.slider("Most concepts drawn", 10, 400, 100, step=10, key="graph_max",
                               help="The most important concepts are drawn first.")
     return {"selected": selected, "depth": depth, "types": types, "chapters": chosen_chapters,
-            "colour_by": colour_by, "max_nodes": max_nodes}
+            "colour_by": colour_by, "max_nodes": max_nodes, "overview": overview}
 
 
 def find_concepts(service: StudyService, graph: ConceptGraph, query: str) -> list[str]:
@@ -183,12 +248,18 @@ def main() -> None:
             return
         chapters = chapters_of(graph)
         opts = controls(service, graph, chapters)
-        view = build_view(graph, opts["selected"], opts["depth"], opts["types"], opts["chapters"],
-                          opts["max_nodes"])
+        if opts["selected"] is None and not opts["chapters"] and opts["overview"] and len(graph) > OVERVIEW_MIN:
+            view = overview_view(graph, opts["colour_by"])
+        else:
+            view = build_view(graph, opts["selected"], opts["depth"], opts["types"], opts["chapters"],
+                              opts["max_nodes"])
         left, right = st.columns([2, 1], gap="medium")
         with left:
             counts = f"{len(view.concepts)} concepts, {len(view.edges)} edges"
-            if view.truncated:
+            if view.overview:
+                counts = (f"Overview: {len(view.hubs)} clusters, {len(view.concepts)} concepts "
+                          f"({view.truncated} more: pick a chapter or a concept to see them)")
+            elif view.truncated:
                 counts += f" ({view.truncated} less important concepts not drawn)"
             st.caption(counts + " · click a node to open it")
             clicked = draw(view, opts["selected"], opts["colour_by"], chapters)

@@ -1,7 +1,9 @@
-"""Notes page: workspace status, and ingesting a folder or uploaded Markdown files with progress."""
+"""Notes page: workspace status, the ingested notes (each can be removed), and ingesting a folder or uploads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,9 +16,14 @@ from ui.views.state import get_service, refresh_service, shows_errors
 from ui.views.uploads import UPLOADS_DIR, save_uploads
 
 if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+    from ingest.catalog import IngestedNote
     from ingest.pipeline import IngestReport
 
 SUMMARY_KEY = "notes_last_summary"
+REMOVED_KEY = "notes_last_removal"
+LIST_HEIGHT_PX = 420  # the note list scrolls beyond this height
 
 
 def workspace_status(service: StudyService) -> None:
@@ -50,19 +57,26 @@ STAGES = {"read": "Reading notes", "embed": "Embedding passages", "tokenize": "I
           "graph": "Building the concept graph"}
 
 
-def run_ingest(service: StudyService, paths: list[Path], notes: list[str] | None = None) -> None:
-    """Ingest with a progress bar, then redraw the page on the new generation with the summary on top."""
-    from ingest.pipeline import ingest_paths
-
+def progress_bar() -> tuple[DeltaGenerator, Callable[[str, int, int], None]]:
+    """An `st.progress` bar and the pipeline's progress(stage, done, total) callback that drives it."""
     bar = st.progress(0.0, text="Starting…")
 
     def progress(stage: str, done: int, total: int) -> None:
         label = STAGES.get(stage, stage)
         bar.progress(min(1.0, done / total) if total else 1.0, text=f"{label}: {done}/{total}")
 
+    return bar, progress
+
+
+def run_ingest(service: StudyService, paths: list[Path], notes: list[str] | None = None) -> None:
+    """Ingest with a progress bar, then redraw the page on the new generation with the summary on top."""
+    from ingest.pipeline import ingest_paths
+
+    bar, progress = progress_bar()
     report = ingest_paths(paths, service.settings, embedder=service.embedder, progress=progress)
     bar.progress(1.0, text=f"Done in {report.seconds:.1f} s")
     st.session_state[SUMMARY_KEY] = (report, notes or [])
+    st.session_state.pop(REMOVED_KEY, None)
     refresh_service()
     st.rerun()
 
@@ -89,6 +103,61 @@ def show_summary(report: IngestReport, notes: list[str]) -> None:
                    icon=":material/block:")
     for source in report.dropped:
         st.caption(render.md_text(f"Removed {source} (no longer in its folder)"))
+
+
+def run_removal(service: StudyService, source: str) -> None:
+    """Remove one note from the workspace (its file stays), then redraw the page on the new generation."""
+    from ingest.pipeline import remove_notes
+
+    _, progress = progress_bar()
+    report = remove_notes([source], service.settings, embedder=service.embedder, progress=progress)
+    st.session_state[REMOVED_KEY] = report
+    st.session_state.pop(SUMMARY_KEY, None)
+    refresh_service()
+    st.rerun()
+
+
+def show_removal(report: IngestReport) -> None:
+    """What the last removal took out and what the workspace holds now."""
+    names = ", ".join(report.dropped)
+    st.success(render.md_text(f"Removed {names} ({report.index.get('removed', 0)} chunks) from the workspace; "
+                              "the file is untouched, ingest it again to bring it back."),
+               icon=":material/delete:")
+    st.caption(f"Generation {report.generation}: {report.unchanged} notes, {report.chunks} chunks, "
+               f"{report.concepts} concepts, {sum(report.edges.values())} edges.")
+
+
+def note_row(service: StudyService, note: IngestedNote) -> None:
+    """One note: name, chunks, repairs, when it was read, its file, and a remove button."""
+    name, info, action = st.columns([3, 5, 1.4], vertical_alignment="center")
+    name.markdown(f"**{render.md_text(note.source)}**")
+    facts = [f"{note.chunks} chunks", f"read {_when(note.ingested)}" if note.ingested else "", *note.repairs]
+    info.caption(render.md_text(" · ".join(f for f in facts if f)) + "  \n" + render.md_text(note.path))
+    if action.button("Remove", key=f"remove-{note.source}", icon=":material/delete:",
+                     help="Take this note out of the workspace (the file itself is not touched)."):
+        run_removal(service, note.source)
+
+
+def _when(iso: str) -> str:
+    """`2026-05-01 09:30 UTC` from an ISO time (as written by ingest), or the text as it is."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+def note_list(service: StudyService) -> None:
+    """Every ingested note, each with a remove button (nothing when there is no workspace yet)."""
+    from ingest.pipeline import list_notes
+
+    try:
+        notes = list_notes(service.settings)
+    except WorkspaceError:  # the status above already says what to do
+        return
+    st.subheader(f"Ingested notes ({len(notes)})")
+    with st.container(height=LIST_HEIGHT_PX if len(notes) > 8 else "content", border=False):
+        for note in notes:
+            note_row(service, note)
 
 
 def ingest_folder(service: StudyService) -> None:
@@ -129,13 +198,16 @@ def ingest_uploads(service: StudyService) -> None:
 
 
 def main() -> None:
-    """The page: workspace status, the last ingest's summary, and the two ways to add notes."""
+    """The page: workspace status, the last change's summary, the ingested notes, and the two ways to add notes."""
     st.title("Notes")
     with shows_errors():
         service = get_service()
         workspace_status(service)
         if SUMMARY_KEY in st.session_state:
             show_summary(*st.session_state[SUMMARY_KEY])
+        elif REMOVED_KEY in st.session_state:
+            show_removal(st.session_state[REMOVED_KEY])
+        note_list(service)
         left, right = st.columns(2, gap="large")
         with left:
             ingest_folder(service)

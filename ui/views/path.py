@@ -7,6 +7,8 @@ import streamlit as st
 
 from assistant.service import StudyService
 from kg.graph import ConceptGraph
+from kg.mastery import measured_known
+from kg.path_export import path_markdown
 from kg.paths import next_frontier, plan_path, resolve_concepts
 from kg.profile import Profile, load_profile, update_profile
 from studygraph.records import StudyPath, StudyStep
@@ -118,23 +120,6 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def path_markdown(path: StudyPath) -> str:
-    """The path as a Markdown checklist that links each step to its note headings."""
-    goals = ", ".join(g.get("concept", "") for g in path.goals) or "—"
-    total = sum(s.minutes for s in path.steps)
-    out = [f"# Study path: {goals}", "", f"{len(path.steps)} steps, about {total:g} minutes of reading.", ""]
-    if path.known:
-        out += [f"Already known: {', '.join(path.known)}", ""]
-    for n, step in enumerate(path.steps, 1):
-        out.append(f"- [ ] **{n}. {step.concept}** ({step.stage}, ~{step.minutes:g} min)")
-        if step.reason:
-            out.append(f"  - why: {step.reason}")
-        for ref in step.sources:
-            heading = " > ".join(h for h in ref.heading_path if h)
-            out.append(f"  - read: `{ref.source}` — {heading} (lines {ref.line_start}–{ref.line_end})")
-    return "\n".join(out) + "\n"
-
-
 def show_path(service: StudyService, graph: ConceptGraph, path: StudyPath) -> None:
     """Unknown goals with suggestions, totals, export, the layered picture and the steps by stage."""
     for miss in path.unknown_goals:
@@ -166,7 +151,9 @@ def show_frontier(service: StudyService, graph: ConceptGraph, profile: Profile) 
     """Concepts ready to learn now, ranked by the goals they unlock."""
     st.subheader("Next frontier")
     st.caption("Concepts you can learn now: everything they need is known. Ranked by the goals they unlock.")
-    items = next_frontier(graph, st.session_state.get(KNOWN, []), st.session_state.get(GOALS, []), limit=8,
+    measured = measured_known(service.workspace, graph, service.chunks, service.settings.learn, [])[1]
+    items = next_frontier(graph, st.session_state.get(KNOWN, []) + _ids(service, measured),
+                          st.session_state.get(GOALS, []), limit=8,
                           not_known_ids=_ids(service, profile.not_known))
     if not items:
         st.caption("Nothing: pick goals or mark more concepts as known.")
@@ -194,6 +181,9 @@ def main() -> None:
                 return
             names = {c.id: c.name for c in graph.concepts}
             known = [names[i] for i in st.session_state.get(KNOWN, []) if i in names]
+            known, measured = measured_known(service.workspace, graph, service.chunks, service.settings.learn, known)
+            if measured:  # issue 15: what the reviews show is retained counts as known, shown apart
+                st.caption(":material/style: Known from your reviews (measured): " + render.md_text(", ".join(measured)))
             with st.spinner("Planning…"):
                 path = plan_path(graph, service.resolver, service.chunks, goals, known=known,
                                  not_known=profile.not_known)

@@ -1,0 +1,303 @@
+"""Evidence first: the few answer units of the retrieved passages that answer a question, covering every concept
+it names. The selection is the `--no-llm` answer and the LLM's only material."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.text import content_tokens
+from assistant.units import Unit, split_units
+from assistant.verify import citation_for, looks_like_injection
+from studygraph.records import Chunk, Citation
+from studygraph.text import CJK, language_of
+
+# A question asks for code or an API; otherwise code blocks are not answer units.
+WANTS_CODE = re.compile(
+    r"代码|怎么写|实现|函数|调用|接口|命令|怎么用|如何用|用哪个|\b(code|implement\w*|function|class|api|snippet|command"
+    r"|python|numpy|pandas|pytorch|torch|sklearn|tensorflow|keras|how\s+do\s+i|how\s+to|write)\b",
+    re.IGNORECASE,
+)
+MAX_LIST_GROUP = 8
+Weight = Callable[[str], float]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A selected unit with the chunk it comes from, its relevance score and the concept terms it covers."""
+
+    unit: Unit
+    chunk: Chunk
+    score: float
+    covers: tuple[str, ...] = ()
+
+    @property
+    def heading(self) -> str:
+        return " > ".join(h for h in self.chunk.heading_path if h)
+
+    @property
+    def check_text(self) -> str:
+        """What a claim citing this unit is checked against: the unit with its context and its heading."""
+        return f"{self.heading}\n{titled(self)}" if self.heading else self.unit.full_text
+
+
+@dataclass(frozen=True)
+class SelectionParams:
+    """How many units an answer gets and how close to the best one they must score."""
+
+    max_units: int = 4
+    relative_floor: float = 0.7
+    duplicate_overlap: float = 0.7
+
+
+def wants_code(question: str) -> bool:
+    return bool(WANTS_CODE.search(question))
+
+
+def group_lists(units: Sequence[Unit]) -> list[Unit]:
+    """Short lists under one lead-in line become one unit ("预训练任务：MLM；NSP"): a list answers together."""
+    out: list[Unit] = []
+    i = 0
+    while i < len(units):
+        unit = units[i]
+        j = i
+        while (j + 1 < len(units) and units[j + 1].kind == "list_item" and unit.kind == "list_item" and unit.context
+               and units[j + 1].context == unit.context):
+            j += 1
+        if j > i and j - i < MAX_LIST_GROUP:
+            joiner = "；" if CJK.search(unit.context) else "; "
+            text = joiner.join(u.text for u in units[i : j + 1])
+            out.append(Unit(text, "list_item", unit.line_start, units[j].line_end, unit.context, unit.chunk_id))
+        else:
+            out.extend(units[i : j + 1])
+        i = j + 1
+    return out
+
+
+def candidate_units(question: str, chunks: Sequence[Chunk]) -> list[tuple[int, Unit]]:
+    """(rank of its chunk, unit) for every unit that may answer: no injected orders; code only when the question
+    asks for code or an API, or when the best passage is code and nothing else (its code is the answer)."""
+    code = wants_code(question)
+    out = []
+    for rank, chunk in enumerate(chunks):
+        units = group_lists(split_units(chunk))
+        code_only = rank == 0 and units and all(u.kind == "code" for u in units)
+        for unit in units:
+            if looks_like_injection(unit.full_text) or (unit.kind == "code" and not (code or code_only)):
+                continue
+            out.append((rank, unit))
+    return out
+
+
+def key_terms(question: str, idf: Weight, named: Sequence[str] = (),
+              present: Callable[[str], bool] | None = None) -> list[str]:
+    """The concepts a question names: the names the concept graph found, else its rarer content words (among
+    those `present` in the passages, when given: a word the notes lack cannot be covered)."""
+    if named:
+        return list(dict.fromkeys(named))
+    tokens = [t for t in dict.fromkeys(content_tokens(question))
+              if not t.isdigit() and (present is None or present(t))]
+    if not tokens:
+        return []
+    weights = {t: idf(t) for t in tokens}
+    top = max(weights.values())
+    return [t for t in tokens if weights[t] >= 0.75 * top][:4]
+
+
+def mentions(text: str, term: str) -> bool:
+    lowered = text.lower()
+    term = term.lower()
+    if CJK.search(term):
+        return term in lowered
+    return re.search(rf"(?<![a-z0-9]){re.escape(term)}", lowered) is not None
+
+
+def lexical_score(question_tokens: Sequence[str], text: str, idf: Weight) -> float:
+    """IDF-weighted share of the question's content words the text holds."""
+    wanted = set(question_tokens)
+    if not wanted:
+        return 0.0
+    have = set(content_tokens(text))
+    total = sum(idf(t) for t in wanted)
+    return sum(idf(t) for t in wanted & have) / total if total else 0.0
+
+
+def _adds_nothing(unit: Unit, question_tokens: set[str]) -> bool:
+    """A unit whose words are all in the question ("- LoRA" to a question about LoRA)."""
+    own = set(content_tokens(unit.text))
+    return len(own - question_tokens) < 2
+
+
+def _overlap(a: str, b: str) -> float:
+    x, y = set(content_tokens(a)), set(content_tokens(b))
+    return len(x & y) / max(1, min(len(x), len(y)))
+
+
+def score_units(question: str, candidates: Sequence[tuple[int, Unit]], chunks: Sequence[Chunk], idf: Weight,
+                similarity: Callable[[str, Sequence[str]], np.ndarray] | None = None) -> list[float]:
+    """Relevance of each candidate: meaning (embedder cosine, when given) and words, the heading counting as
+    context, with a small preference for better-ranked passages."""
+    q_tokens = content_tokens(question)
+    texts = [f"{' '.join(chunks[rank].heading_path)}\n{unit.full_text}" for rank, unit in candidates]
+    lexical = [0.7 * lexical_score(q_tokens, unit.full_text, idf) + 0.3 * lexical_score(q_tokens, text, idf)
+               for (_, unit), text in zip(candidates, texts, strict=True)]
+    dense = similarity(question, texts) if similarity is not None and texts else np.zeros(len(texts))
+    asked = language_of(question)
+    scores = []
+    for (rank, unit), lex, cos in zip(candidates, lexical, dense, strict=True):
+        # across languages ("what objectives is BERT pretrained with" over Chinese notes) words barely meet:
+        # the multilingual embedder's cosine carries the choice
+        across = similarity is not None and asked != language_of(unit.full_text)
+        mix = 0.3 * lex + float(cos) if across else 0.5 * lex + 0.5 * float(cos)
+        scores.append(mix * (1.0 - 0.08 * rank))
+    return scores
+
+
+def select_evidence(question: str, chunks: Sequence[Chunk], idf: Weight, *, named: Sequence[str] = (),
+                    similarity: Callable[[str, Sequence[str]], np.ndarray] | None = None,
+                    params: SelectionParams | None = None) -> list[Evidence]:
+    """The few units that answer a question, in reading order.
+
+    First, for every concept the question names, its best unit (a comparison gets each side's); then the next best
+    units that score within `relative_floor` of the best, skipping near-duplicates and units that add nothing.
+
+    Args:
+        question: the user's question.
+        chunks: retrieved passages, best first (judged relevant).
+        idf: weight of a word over the notes.
+        named: names of the concepts the question names (from the concept graph), if known.
+        similarity: cosine of the question with each text (the workspace's embedder); words only when None.
+        params: how many units and how close to the best.
+
+    Returns:
+        The selected units, ordered by passage rank then position.
+    """
+    p = params or SelectionParams()
+    candidates = candidate_units(question, chunks)
+    if not candidates:
+        return []
+    scores = score_units(question, candidates, chunks, idf, similarity)
+    q_tokens = set(content_tokens(question))
+    ranked = sorted(range(len(candidates)), key=lambda i: -scores[i])
+    useful = [i for i in ranked if not _adds_nothing(candidates[i][1], q_tokens)] or ranked[:1]
+    picked: list[int] = []
+    covers: dict[int, list[str]] = {}
+    contexts = "\n".join(_context(c, chunks) for c in candidates)
+    for term in key_terms(question, idf, named, present=lambda t: mentions(contexts, t)):
+        holder = _defining_unit(term, useful, candidates, chunks)
+        if holder is not None:
+            covers.setdefault(holder, []).append(term)
+            if holder not in picked and len(picked) < p.max_units:
+                picked.append(holder)
+    best = scores[useful[0]]
+    for i in useful:
+        if len(picked) >= p.max_units or scores[i] < best * p.relative_floor:
+            break
+        if i in picked or any(_overlap(candidates[i][1].text, candidates[j][1].text) >= p.duplicate_overlap
+                              for j in picked):
+            continue
+        picked.append(i)
+    picked.sort(key=lambda i: (candidates[i][0], candidates[i][1].line_start))
+    return [Evidence(candidates[i][1], chunks[candidates[i][0]], scores[i], tuple(covers.get(i, ())))
+            for i in picked]
+
+
+def _defining_unit(term: str, order: Sequence[int], candidates: Sequence[tuple[int, Unit]],
+                   chunks: Sequence[Chunk]) -> int | None:
+    """The best unit about a term: one under a heading that names it, else one whose sentence starts with it,
+    else any that mentions it (in score order within each)."""
+    naming = [i for i in order if mentions(_context(candidates[i], chunks), term)]
+
+    def about(i: int) -> tuple[bool, bool, int]:
+        rank, unit = candidates[i]
+        headed = mentions(chunks[rank].heading_path[-1] if chunks[rank].heading_path else "", term)
+        # under its own heading, notes lead with what a thing is: the first unit defines it
+        return not headed, not unit.full_text.lower().lstrip().startswith(term.lower()), i if headed else 0
+
+    return min(naming, key=lambda i: (about(i), naming.index(i)), default=None)
+
+
+def _context(candidate: tuple[int, Unit], chunks: Sequence[Chunk]) -> str:
+    rank, unit = candidate
+    return f"{' '.join(chunks[rank].heading_path)}\n{unit.full_text}"
+
+
+def evidence_citation(n: int, evidence: Evidence) -> Citation:
+    """A citation of one unit: its chunk, with the unit's own lines and text."""
+    base = citation_for(n, evidence.chunk)
+    return base.model_copy(update={"line_start": evidence.unit.line_start, "line_end": evidence.unit.line_end,
+                                   "text": evidence.unit.full_text})
+
+
+def titled(evidence: Evidence) -> str:
+    """The unit's text, led by what its heading is about when the unit does not name it (“GPT · 架构：单向Transformer解码器”)."""
+    title = re.sub(r"^[\d.\s]+|^[一二三四五六七八九十]+、", "", evidence.chunk.heading_path[-1]).strip() \
+        if evidence.chunk.heading_path else ""
+    lead = f"{title} · " if title and not mentions(evidence.unit.full_text, title) else ""
+    return lead + evidence.unit.full_text
+
+
+def quote(evidence: Evidence, n: int) -> str:
+    """A unit as quoted in an answer: code and formulas as blocks, the rest inline, each with its `[n]`; a unit
+    that does not name what its heading is about ("架构：单向Transformer解码器" under "6.2 GPT") gets the heading."""
+    title = re.sub(r"^[\d.\s]+|^[一二三四五六七八九十]+、", "", evidence.chunk.heading_path[-1]).strip() \
+        if evidence.chunk.heading_path else ""
+    lead = f"{title} · " if title and not mentions(evidence.unit.full_text, title) else ""
+    if evidence.unit.kind in ("code", "formula"):
+        context = f"{evidence.unit.context}\n" if evidence.unit.context else ""
+        return f"{lead.removesuffix(' · ')}\n{context}{evidence.unit.text}\n[{n}]".lstrip("\n")
+    return f"{lead}{evidence.unit.full_text} [{n}]"
+
+
+def quoted_answer(selection: Sequence[Evidence]) -> tuple[str, tuple[Citation, ...]]:
+    """The `--no-llm` answer: the selected units, each followed by its number, and their citations."""
+    lines = [quote(e, n) for n, e in enumerate(selection, start=1)]
+    return "\n".join(lines), tuple(evidence_citation(n, e) for n, e in enumerate(selection, start=1))
+
+
+_PAREN = re.compile(r"[（(][^）)]*[）)]")
+
+
+def explains(unit: Unit, term: str, heading: str) -> bool:
+    """Whether a unit says something about a term it mentions: the passage is headed by it, or the unit has at
+    least three words of its own beside the term and its spelled-out name in brackets."""
+    if mentions(heading.split(">")[-1], term):
+        return True
+    if mentions(unit.context, term) and len(content_tokens(unit.text)) >= 2:
+        return True  # an item under "Bagging：" describes Bagging
+    if not mentions(unit.text, term):
+        return False
+    rest = _PAREN.sub(" ", unit.text)
+    rest = re.sub(re.escape(term), " ", rest, flags=re.IGNORECASE)
+    return len(set(content_tokens(rest))) >= 3
+
+
+def named_not_explained(terms: Sequence[str], chunks: Sequence[Chunk]) -> tuple[str, list[Evidence]] | None:
+    """The question's concept that the passages name but never explain, with where it is named; only when no
+    concept of the question is explained (a question on LoRA and Adapter where LoRA is explained is answered).
+
+    Returns:
+        (term, the units naming it), or None.
+    """
+    found: tuple[str, list[Evidence]] | None = None
+    for term in terms:
+        naming: list[Evidence] = []
+        explained = False
+        for chunk in chunks:
+            heading = " > ".join(chunk.heading_path)
+            for unit in split_units(chunk):
+                if mentions(unit.full_text, term) or mentions(heading.split(">")[-1], term):
+                    if explains(unit, term, heading):
+                        explained = True
+                        break
+                    naming.append(Evidence(unit, chunk, 0.0, (term,)))
+            if explained:
+                break
+        if explained:
+            return None
+        if naming and found is None:
+            found = term, naming[:3]
+    return found

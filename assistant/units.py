@@ -1,0 +1,178 @@
+"""Answer units: a passage split into the pieces an answer quotes or cites (sentence, list item, table row,
+formula, code block), each with the file lines it comes from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.text import split_sentences
+from studygraph.records import Chunk
+from studygraph.text import CJK
+
+UnitKind = Literal["sentence", "list_item", "table_row", "formula", "code"]
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)、])\s+")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+_RULE = re.compile(r"^[\s\-*_=|:]+$")
+_LEAD_END = ("：", ":")
+# A line of code outside a fence (a chunk cut inside a code block): brackets or assignment and no run of prose.
+_CODE_SIGN = re.compile(r"[=(){}\[\]]|^\s*(?:def|class|import|from|return|for|if|elif|else|print)\b|^\s*#")
+_PROSE_RUN = re.compile(r"[A-Za-z]{2,},? [a-z]{2,},? [a-z]{2,} [a-z]{2,}")
+MAX_CODE_LINES = 14
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable piece of a passage.
+
+    Attributes:
+        text: the piece itself, markup removed (code and formulas kept verbatim).
+        kind: sentence, list_item, table_row, formula or code.
+        line_start: first line of the file it comes from (1-based, inclusive).
+        line_end: last line of the file it comes from.
+        context: what the piece needs to be read alone: a list's lead-in line ("正则化方法："), a table's header
+            row, a formula's label; empty when none.
+        chunk_id: the chunk it was split from.
+    """
+
+    text: str
+    kind: UnitKind
+    line_start: int
+    line_end: int
+    context: str = ""
+    chunk_id: str = ""
+
+    @property
+    def full_text(self) -> str:
+        """The piece with its context, as it is shown, embedded and checked against."""
+        if not self.context:
+            return self.text
+        if self.kind in ("code", "formula"):
+            return f"{self.context}\n{self.text}"
+        joiner = "" if self.context.endswith(_LEAD_END) else ": "
+        return f"{self.context}{joiner}{self.text}"
+
+
+def clean_line(line: str) -> str:
+    """A line without its list bullet and emphasis marks."""
+    return _EMPHASIS.sub("", _LIST_ITEM.sub("", line)).strip()
+
+
+def _table_cells(line: str) -> list[str]:
+    return [clean_line(c) for c in line.strip().strip("|").split("|")]
+
+
+def _table_row(line: str, header: list[str] | None) -> str:
+    cells = _table_cells(line)
+    if header and len(header) == len(cells):
+        return "; ".join(f"{h}: {c}" if h and c else c for h, c in zip(header, cells, strict=True) if c)
+    return "; ".join(c for c in cells if c)
+
+
+def _fenced(lines: list[str], start: int) -> int:
+    """Index after the fenced block (code or $$ formula) that opens at `start`."""
+    opening = lines[start].strip()
+    fence = "$$" if opening.startswith("$$") else opening[:3]
+    if fence == "$$" and len(opening) > 2 and opening.endswith("$$") and opening != "$$":
+        return start + 1
+    i = start + 1
+    while i < len(lines) and not lines[i].strip().startswith(fence):
+        i += 1
+    return min(i + 1, len(lines))
+
+
+def looks_like_code(line: str) -> bool:
+    """A line of code outside a fence: code signs, no Chinese, and no run of English prose."""
+    return (not CJK.search(line) and bool(_CODE_SIGN.search(line)) and not _PROSE_RUN.search(line)
+            and not line.rstrip().endswith((".", "?", "!")))
+
+
+class _Splitter:
+    """Walks a chunk's lines once; `lead` is the last lead-in line ("核心概念：") that the next items belong to."""
+
+    def __init__(self, chunk: Chunk):
+        self.chunk = chunk
+        self.lines = chunk.text.splitlines()
+        self.units: list[Unit] = []
+        self.lead = ""
+        self.header: list[str] | None = None
+
+    def line_no(self, i: int) -> int:
+        return self.chunk.line_start + i
+
+    def add(self, text: str, kind: UnitKind, first: int, last: int, context: str = "") -> None:
+        if text.strip():
+            self.units.append(Unit(text.strip(), kind, self.line_no(first), self.line_no(last), context,
+                                   self.chunk.id))
+
+    def block(self, i: int) -> int:
+        end = _fenced(self.lines, i)
+        body = self.lines[i:end]
+        kind: UnitKind = "formula" if self.lines[i].strip().startswith("$$") else "code"
+        if kind == "code" and len(body) > MAX_CODE_LINES:
+            body = [*body[: MAX_CODE_LINES - 1], "...", body[-1]]
+        self.add("\n".join(body), kind, i, end - 1, context=self.lead)
+        self.lead = ""
+        return end
+
+    def prose(self, i: int, stripped: str) -> None:
+        if _LIST_ITEM.match(stripped):
+            self.add(clean_line(stripped), "list_item", i, i, context=self.lead)
+            return
+        if stripped.startswith("|"):
+            if self.header is None:
+                self.header = _table_cells(stripped)
+            else:
+                self.add(_table_row(stripped, self.header), "table_row", i, i)
+            return
+        self.header = None
+        if looks_like_code(stripped):
+            last = self.units[-1] if self.units else None
+            if last is not None and last.kind == "code" and last.line_end == self.line_no(i) - 1 and "```" not in last.text:
+                self.units[-1] = Unit(f"{last.text}\n{self.lines[i].rstrip()}", "code", last.line_start,
+                                      self.line_no(i), last.context, last.chunk_id)
+            else:
+                self.add(self.lines[i].rstrip(), "code", i, i)
+            self.lead = ""
+            return
+        cleaned = clean_line(stripped)
+        if cleaned.endswith(_LEAD_END):
+            self.lead = cleaned
+            return
+        self.lead = ""
+        for sentence in split_sentences(cleaned):
+            self.add(sentence, "sentence", i, i)
+
+    def run(self) -> list[Unit]:
+        i = 0
+        while i < len(self.lines):
+            stripped = self.lines[i].strip()
+            if stripped.startswith(("```", "~~~", "$$")):
+                i = self.block(i)
+                continue
+            if not stripped or _HEADING.match(stripped):
+                self.lead, self.header = "", None
+            elif not _RULE.match(stripped):
+                self.prose(i, stripped)
+            elif not stripped.startswith("|"):
+                self.lead = ""
+            i += 1
+        return self.units
+
+
+def split_units(chunk: Chunk) -> list[Unit]:
+    """Split a chunk into answer units, in reading order.
+
+    Sentences are split at terminators; list items keep their lead-in line as `context`; a table row is written
+    as "header: cell; ..." pairs; fenced code and $$ formulas are one unit each (long code is shortened).
+
+    Args:
+        chunk: a passage of the notes.
+
+    Returns:
+        Its units, each with the lines of the file it comes from.
+    """
+    return _Splitter(chunk).run()

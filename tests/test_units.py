@@ -1,0 +1,66 @@
+"""Answer units: a passage split into sentences, list items, table rows, formulas and code, with their lines."""
+
+from __future__ import annotations
+
+from assistant.evidence import group_lists
+from assistant.units import looks_like_code, split_units
+from studygraph.records import Chunk
+
+NOTE = """BERT 使用双向编码器。它的预训练任务有两个！
+**预训练任务**：
+- MLM（Masked Language Modeling）
+- NSP（Next Sentence Prediction）
+
+| 模型 | 年份 |
+|------|------|
+| ResNet | 2015 |
+
+自注意力：
+$$\\mathrm{softmax}(QK^T/\\sqrt{d_k})V$$
+
+```python
+model = BertModel.from_pretrained('bert-base-uncased')
+```
+z = mu + std * torch.randn_like(std)
+return z"""
+
+
+def chunk(text: str = NOTE, line_start: int = 40) -> Chunk:
+    return Chunk(id="c1", source="n.md", section_id="s", heading_path=("预训练", "6.1 BERT"), line_start=line_start,
+                 line_end=line_start + text.count("\n"), text=text, language="zh")
+
+
+def test_each_kind_of_unit_is_found_with_the_file_lines_it_comes_from():
+    units = split_units(chunk())
+    lines = NOTE.splitlines()
+    kinds = [u.kind for u in units]
+    assert kinds == ["sentence", "sentence", "list_item", "list_item", "table_row", "formula", "code", "code"]
+    assert units[0].text == "BERT 使用双向编码器。" and units[1].text == "它的预训练任务有两个！"
+    for unit in units:
+        first_line = lines[unit.line_start - 40]
+        assert unit.text.splitlines()[0].strip("`$ ")[:6] in first_line or unit.kind in ("list_item", "table_row")
+    assert all(u.chunk_id == "c1" for u in units)
+
+
+def test_list_items_keep_their_lead_in_and_a_table_row_its_header():
+    units = split_units(chunk())
+    mlm = units[2]
+    assert mlm.text == "MLM（Masked Language Modeling）" and mlm.context == "预训练任务："
+    assert mlm.full_text == "预训练任务：MLM（Masked Language Modeling）"
+    assert units[4].text == "模型: ResNet; 年份: 2015"
+    assert units[5].context == "自注意力：" and units[5].text.startswith("$$")
+
+
+def test_short_lists_under_one_lead_answer_together():
+    grouped = group_lists(split_units(chunk()))
+    items = [u for u in grouped if u.kind == "list_item"]
+    assert len(items) == 1 and "MLM" in items[0].text and "NSP" in items[0].text
+    assert items[0].line_end - items[0].line_start == 1
+
+
+def test_code_cut_from_its_fence_is_one_code_unit_not_sentences():
+    units = split_units(chunk())
+    assert units[-1].kind == "code" and units[-1].text == "z = mu + std * torch.randn_like(std)\nreturn z"
+    assert looks_like_code("x = torch.zeros(3)")
+    assert not looks_like_code("The SVM loss (hinge loss) is one of two common choices.")
+    assert not looks_like_code("权重 = 学习率 × 梯度")
