@@ -154,6 +154,13 @@ class StudyService:
         return [name for name in dict.fromkeys(names) if fold(name) not in folded]
 
     @cached_property
+    def gap_concept_ids(self) -> frozenset[str]:
+        """Concepts the notes name but never explain (`kg.gaps.gap_concepts`), for hollow graph nodes."""
+        from kg.gaps import gap_concepts
+
+        return frozenset(gap_concepts(self.graph, self.chunks))
+
+    @cached_property
     def _glossary_matcher(self):  # noqa: ANN202 - kg.matcher.TermMatcher over every glossary name
         from kg.matcher import TermMatcher
         from kg.names import STOP_NAMES

@@ -17,6 +17,7 @@ import argparse
 import itertools
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunk-tokens", default=str(Settings().ingest.chunk_max_tokens))
     parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/studygraph-tune"))
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "studygraph-tune")
     parser.add_argument("--grid", action="store_true", help="search the fusion knobs on the tuning halves")
     parser.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
                         help="a retrieval setting to evaluate instead of its default (repeatable)")

@@ -10,13 +10,14 @@ folders ingested earlier are kept.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -213,12 +214,15 @@ def _read_note(sf: SourceFile, settings: Settings, count_tokens: Callable[[str],
         return Skipped(str(sf.path), str(exc))
     if not decoded.text.strip():
         return Skipped(str(sf.path), "empty")
+    from ingest.graph.declared import read_front_matter  # the graph stage's reader; yaml only when reading
+
     note = parse_note(decoded.text, sf.source)
     chunks = split_chunks(decoded.text, note.sections, count_tokens, settings.ingest.chunk_max_tokens,
                           settings.ingest.chunk_overlap_tokens, blocks=note.blocks)
     record = NoteFile(source=sf.source, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                       encoding=decoded.encoding, repairs=tuple(decoded.repairs), sections=len(note.sections),
-                      chunks=len(chunks), ingested=datetime.now(UTC).isoformat(timespec="seconds"))
+                      chunks=len(chunks), ingested=datetime.now(UTC).isoformat(timespec="seconds"),
+                      front_matter=_json_values(read_front_matter(decoded.text)))
     return NoteState(note=record, root=str(sf.root), sections=note.sections, chunks=chunks,
                      root_kind="file" if sf.root == sf.path else "folder")
 
@@ -265,14 +269,20 @@ def _carry_other_roots(run: _Run, previous: PreviousState | None, given_folders:
             run.notes[source] = old
 
 
-def _build_graph(sections: list[Section], chunks: list[Chunk], embedder: Embedder,
-                 settings: Settings) -> ConceptGraph:
+def _json_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Front matter as plain JSON values (YAML dates and other scalars become strings)."""
+    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
+
+
+def _build_graph(sections: list[Section], chunks: list[Chunk], embedder: Embedder, settings: Settings,
+                 front_matter: dict[str, dict[str, Any]]) -> ConceptGraph:
     """The concept graph of every current section and chunk (see `ingest.graph.build.build_graph`)."""
     from ingest.graph.build import build_graph
     from kg.glossary import load_glossary
 
     return build_graph(sections, chunks, embed=embedder.encode_documents,
-                       glossary=load_glossary(settings.graph.glossary), settings=settings.graph)
+                       glossary=load_glossary(settings.graph.glossary), settings=settings.graph,
+                       front_matter=front_matter)
 
 
 def _write_generation(tx: Transaction, run: _Run, previous: PreviousState | None, embedder: Embedder,
@@ -290,7 +300,8 @@ def _write_generation(tx: Transaction, run: _Run, previous: PreviousState | None
                                   settings.retrieval, progress)
     if progress:
         progress("graph", 0, 1)
-    graph = _build_graph(sections, chunks, embedder, settings)
+    graph = _build_graph(sections, chunks, embedder, settings,
+                         {n.note.source: n.note.front_matter for n in ordered if n.note.front_matter})
     graph.save(tx.path(GRAPH_FILE))
     report.concepts = len(graph)
     report.edges = {t: len(graph.edges(t)) for t in EDGE_TYPES}

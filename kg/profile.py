@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from studygraph.errors import WorkspaceError
-from studygraph.workspace import Workspace, atomic_write_json
+from studygraph.workspace import Workspace, atomic_write_json, learner_file_lock, read_learner_file
 
 PROFILE_LOCK = ".profile.lock"
 
@@ -62,37 +59,14 @@ def load_profile(workspace: Workspace) -> Profile:
     Raises:
         WorkspaceError: the profile file exists but cannot be read or is malformed.
     """
-    path = workspace.profile_path
-    if not path.is_file():
-        return Profile()
-    try:
-        return Profile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as exc:
-        reason = f"{exc.error_count()} problems" if isinstance(exc, ValidationError) else str(exc)
-        raise WorkspaceError(f"Cannot read the learner profile {path} ({reason}); fix it or delete it "
-                             "and run `studygraph profile know NAME...` again.") from None
+    found = read_learner_file(workspace.profile_path, Profile, "the learner profile",
+                              "fix it or delete it and run `studygraph profile know NAME...` again.")
+    return found if found is not None else Profile()
 
 
 def save_profile(workspace: Workspace, profile: Profile) -> None:
     """Write the profile atomically at the workspace root (outside generation directories)."""
     atomic_write_json(workspace.profile_path, profile.model_dump(mode="json"))
-
-
-@contextlib.contextmanager
-def _profile_lock(workspace: Workspace, timeout: float) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
-    workspace.root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(workspace.root / PROFILE_LOCK))
-    try:
-        lock.acquire(timeout=timeout)
-    except Timeout:
-        raise WorkspaceError(f"The profile in {workspace.root} is being changed by another process; "
-                             "try again.") from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def update_profile(workspace: Workspace, change: Callable[[Profile], Profile], timeout: float = 10.0) -> Profile:
@@ -106,7 +80,7 @@ def update_profile(workspace: Workspace, change: Callable[[Profile], Profile], t
     Returns:
         The saved profile.
     """
-    with _profile_lock(workspace, timeout):
+    with learner_file_lock(workspace.root, PROFILE_LOCK, "the profile", timeout):
         profile = change(load_profile(workspace))
         save_profile(workspace, profile)
     return profile

@@ -9,17 +9,15 @@ history, in case its passage comes back).
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from kg.cards import Card
-from studygraph.errors import InputError, WorkspaceError
-from studygraph.workspace import Workspace, atomic_write_json
+from studygraph.errors import InputError
+from studygraph.workspace import Workspace, atomic_write_json, learner_file_lock, read_learner_file
 
 if TYPE_CHECKING:
     import fsrs
@@ -151,38 +149,15 @@ def load_review_state(workspace: Workspace) -> ReviewState:
     Raises:
         WorkspaceError: the file exists but cannot be read or is malformed.
     """
-    path = review_path(workspace)
-    if not path.is_file():
-        return ReviewState()
-    try:
-        return ReviewState.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as exc:
-        reason = f"{exc.error_count()} problems" if isinstance(exc, ValidationError) else str(exc)
-        raise WorkspaceError(f"Cannot read the review history {path} ({reason}); restore it from a backup or "
-                             "delete it to start reviewing afresh.") from None
-
-
-@contextlib.contextmanager
-def _lock(workspace: Workspace, timeout: float) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
-    workspace.root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(workspace.root / REVIEW_LOCK))
-    try:
-        lock.acquire(timeout=timeout)
-    except Timeout:
-        raise WorkspaceError(f"The review history in {workspace.root} is being written by another process; "
-                             "try again.") from None
-    try:
-        yield
-    finally:
-        lock.release()
+    found = read_learner_file(review_path(workspace), ReviewState, "the review history",
+                              "restore it from a backup or delete it to start reviewing afresh.")
+    return found if found is not None else ReviewState()
 
 
 def update_review_state(workspace: Workspace, change: Callable[[ReviewState], ReviewState],
                         timeout: float = 10.0) -> ReviewState:
     """Read, change and save the review state under its lock (two sessions never lose each other's reviews)."""
-    with _lock(workspace, timeout):
+    with learner_file_lock(workspace.root, REVIEW_LOCK, "the review history", timeout):
         state = change(load_review_state(workspace))
         atomic_write_json(review_path(workspace), state.model_dump(mode="json"))
     return state

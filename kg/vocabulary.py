@@ -16,9 +16,10 @@ log = logging.getLogger(__name__)
 
 SHIPPED_VOCABULARY = Path(__file__).resolve().parents[1] / "data" / "vocabulary.yaml"
 LIST_KINDS = ("concepts", "applications", "properties", "examples")
+_GROUPED_LISTS = ("prerequisite_cues",)
 _WORD_LISTS = ("model_headers", "skip_headings", "curriculum_headings", "generic_headings", "title_words",
                "leading_words", "stop_names", "generic_suffixes", "function_words",
-               "adjective_endings", "backward_cues", "forward_cues")
+               "adjective_endings", "backward_cues", "forward_cues", "application_cues")
 
 
 def _normalize(text: str) -> str:
@@ -27,14 +28,16 @@ def _normalize(text: str) -> str:
     return normalize_name(text)
 
 
-def _alternation(words: list[str]) -> str:
+def alternation(words: list[str]) -> str:
     """A regex alternation of words, longest first, Latin words on word boundaries."""
     parts = []
     for word in sorted(set(words), key=lambda w: (-len(w), w)):
         end = word.endswith("$")
-        core = re.escape(word.rstrip("$")).replace(r"\ ", r"\s?")
+        core = re.escape(word.rstrip("$")).replace(r"\ ", r"\s+")
         if core[:1].isascii() and core[:1].isalnum():
             core = r"\b" + core
+        if core[-1:].isascii() and core[-1:].isalnum():
+            core += r"\b"
         parts.append(core + ("$" if end else ""))
     return "|".join(parts) or r"(?!)"
 
@@ -44,6 +47,10 @@ class Vocabulary:
     """Word lists, as loaded: keys are normalized for lists matched whole, raw for substrings and prefixes."""
 
     lists: dict[str, list[str]] = field(default_factory=dict)
+    grouped: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # name -> kind -> words
+
+    def groups(self, name: str) -> dict[str, list[str]]:
+        return self.grouped.get(name, {})
 
     def words(self, name: str) -> list[str]:
         return self.lists.get(name, [])
@@ -53,10 +60,13 @@ class Vocabulary:
 
     def extended(self, other: Vocabulary) -> Vocabulary:
         merged = {k: list(dict.fromkeys(self.words(k) + other.words(k))) for k in {*self.lists, *other.lists}}
-        return Vocabulary(merged)
+        grouped = {name: {kind: list(dict.fromkeys(self.groups(name).get(kind, []) + other.groups(name).get(kind, [])))
+                          for kind in {*self.groups(name), *other.groups(name)}}
+                   for name in {*self.grouped, *other.grouped}}
+        return Vocabulary(merged, grouped)
 
     def substring_pattern(self, name: str) -> re.Pattern[str]:
-        return re.compile(_alternation(self.words(name)), re.IGNORECASE)
+        return re.compile(alternation(self.words(name)), re.IGNORECASE)
 
     def leading_pattern(self) -> re.Pattern[str]:
         """Words that start a sentence: Chinese ones as a prefix, English ones followed by a space."""
@@ -84,10 +94,16 @@ def _read(path: Path) -> Vocabulary:
         if not isinstance(value, list):
             raise ConfigError(f"{path}: '{name}' must be a list of words.")
         lists[name] = [str(w) for w in value]
-    unknown = set(data) - {"version", "list_labels", *_WORD_LISTS}
+    grouped = {}
+    for name in _GROUPED_LISTS:
+        value = data.get(name) or {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: '{name}' must map kinds to lists of words.")
+        grouped[name] = {str(kind): [str(w) for w in words or []] for kind, words in value.items()}
+    unknown = set(data) - {"version", "list_labels", *_WORD_LISTS, *_GROUPED_LISTS}
     if unknown:
         raise ConfigError(f"{path}: unknown vocabulary list(s) {', '.join(sorted(unknown))}.")
-    return Vocabulary(lists)
+    return Vocabulary(lists, grouped)
 
 
 def load_vocabulary(extra: Path | None = None) -> Vocabulary:

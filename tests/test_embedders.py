@@ -41,6 +41,12 @@ def test_use_token_counts_come_from_its_sentencepiece_tokenizer() -> None:
     text = "注意力机制让每个词关注句子里的其他词 (self-attention)."
     assert count(text) == len(use_tokenizer().encode(text, out_type=int, add_bos=True, add_eos=True))
     assert count(text + text) > count(text) > count("注意力")
+    seed = (REPO / "data" / "notes" / "ai-knowledge-system.md").read_text(encoding="utf-8")
+    tokenizer = use_tokenizer()
+    for start in range(0, len(seed) - 600, 997):  # counted word by word (cached), the same as the whole text
+        piece = seed[start:start + 600]
+        assert count(piece) == len(tokenizer.encode(piece, out_type=int, add_bos=True, add_eos=True)), piece
+    assert count("  \n ") == 3  # a blank text is encoded as <unk>
     minilm = load_token_counter(EmbedderSettings(model=BUNDLED_MINILM))
     assert minilm("hello world") == 4 and minilm("hello world") != count("hello world hello")
 

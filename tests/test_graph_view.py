@@ -30,3 +30,20 @@ def test_the_seed_overview_clusters_chapters_and_draws_few_readable_nodes():
     # Opening a chapter draws all of it.
     full = build_view(graph, None, 1, ["prerequisite", "used_in", "part_of", "related"], ["数学基础"], 400)
     assert {c.id for c in graph.concepts if c.chapter == "数学基础"} == {c.id for c in full.concepts}
+
+
+def test_gaps_are_drawn_hollow_and_everything_else_filled():
+    """A concept the notes name but never explain (kg.gaps) is a hollow node: white fill, its colour as border."""
+    from kg.gaps import gap_concepts
+    from ui.views.graph import chapters_of, colour_of, node_colour
+
+    sections, chunks = note_records(SEED.read_text(encoding="utf-8"), SEED.name)
+    graph = build_graph(sections, chunks, None, load_glossary(), GraphSettings())
+    gaps = frozenset(gap_concepts(graph, {c.id: c for c in chunks}))
+    assert gaps and len(gaps) < len(graph)  # some, not all, concepts are only named
+    chapters = chapters_of(graph)
+    gap = graph.concept(next(iter(gaps)))
+    hollow = node_colour(gap, "chapter", chapters, gaps)
+    assert hollow["background"] == "#ffffff" and hollow["border"] == colour_of(gap, "chapter", chapters)
+    explained = next(c for c in graph.concepts if c.id not in gaps)
+    assert node_colour(explained, "chapter", chapters, gaps) == colour_of(explained, "chapter", chapters)

@@ -21,6 +21,7 @@ from conftest import FIXTURE_NOTES, FakeEmbedder
 from ingest.pipeline import ingest_paths
 from kg.profile import load_profile
 from studygraph.settings import Settings, UISettings
+from studygraph.text import has_cjk
 from studygraph.workspace import Workspace
 from ui.views import render
 from ui.views.state import SERVICE_FACTORY_KEY, AppOptions, parse_app_args
@@ -357,7 +358,10 @@ def test_graph_draws_every_concept_sized_and_coloured(workspace: Path):
     sizes = {n["id"]: n["size"] for n in data["nodes"]}
     top = max(service.graph.concepts, key=lambda c: c.importance)
     assert sizes[top.id] == max(sizes.values())
-    assert len({n["color"] for n in data["nodes"]}) > 1
+    fills = {n["color"] if isinstance(n["color"], str) else n["color"]["border"] for n in data["nodes"]}
+    assert len(fills) > 1  # coloured by chapter (a gap node is hollow: its chapter colour is the border)
+    hollow = {n["id"] for n in data["nodes"] if isinstance(n["color"], dict)}
+    assert hollow == set(service.gap_concept_ids)
     assert {e["title"] for e in data["edges"]} <= {"prerequisite", "used_in", "part_of", "related"}
     for node in data["nodes"]:  # titles are parsed as HTML by the component: always escaped
         assert "<" not in node["title"]
@@ -620,3 +624,17 @@ def test_ui_command_is_listed_and_defaults_to_localhost():
     result = CliRunner().invoke(app, ["ui", "--help"])
     assert result.exit_code == 0
     assert "--port" in result.output and "--host" in result.output and "127.0.0.1" in result.output
+
+
+@pytest.mark.slow
+def test_path_pickers_find_a_concept_by_its_other_language_name(workspace: Path):
+    """Streamlit's multiselect filters by the label it shows: every name of a concept must be in that label."""
+    service = service_for(workspace)
+    concept = next(c for c in service.graph.concepts
+                   if any(has_cjk(a) for a in c.aliases) and not has_cjk(c.name)
+                   or any(not has_cjk(a) for a in c.aliases) and has_cjk(c.name))
+    other = next(a for a in concept.aliases if has_cjk(a) != has_cjk(concept.name))
+    at = open_path(workspace)
+    no_exception(at)
+    labels = at.multiselect(key="path_goals").options
+    assert any(other in label and concept.name in label for label in labels), (other, labels[:5])

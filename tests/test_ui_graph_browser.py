@@ -3,21 +3,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, REPO, SEED, real_workspace
-from test_ui_browser import _free_port, _wait_graph_drawn, _wait_healthy
+from browser_helpers import ARTIFACTS, chromium_page, ui_server, wait_graph_drawn
+from conftest import SEED, real_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = REPO / "tests" / "artifacts"
 READABLE_PX = 12
 
 # Record the on-screen size of every label vis-network draws: the font size times the canvas transform's scale
@@ -35,45 +30,17 @@ _LABELS = """() => document.querySelector("iframe[title='streamlit_agraph.agraph
 
 @pytest.fixture(scope="module")
 def seed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workspace = real_workspace(tmp_path_factory, "ui-graph-seed", [SEED])
-    port = _free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / "ui-graph-server.log"
-    cmd = [sys.executable, "-m", "ui.cli", "ui", "--workspace", str(workspace), "--port", str(port)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, proc, log)
+    with ui_server(real_workspace(tmp_path_factory, "ui-graph-seed", [SEED]), "ui-graph-server.log") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_the_seed_graph_opens_on_a_readable_overview(seed_server: str):
-    if not CHROMIUM.exists():
-        pytest.fail("The browser test needs Debian's chromium at /usr/bin/chromium (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.add_init_script(_RECORD_LABELS)
-            page.set_default_timeout(300_000)
-            page.goto(seed_server + "/graph")
-            page.get_by_text("Overview:").first.wait_for()
-            assert _wait_graph_drawn(page) > 500, "no coloured nodes drawn on the graph canvas"
-            labels = [(text, px) for text, px in page.evaluate(_LABELS) if text.strip() and px > 0]
-            page.screenshot(path=str(ARTIFACTS / "ui-graph-seed-overview.png"), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(timeout_ms=300_000, init_script=_RECORD_LABELS) as page:
+        page.goto(seed_server + "/graph")
+        page.get_by_text("Overview:").first.wait_for()
+        assert wait_graph_drawn(page) > 500, "no coloured nodes drawn on the graph canvas"
+        labels = [(text, px) for text, px in page.evaluate(_LABELS) if text.strip() and px > 0]
+        page.screenshot(path=str(ARTIFACTS / "ui-graph-seed-overview.png"), full_page=True)
     assert labels, "no label was drawn"
     smallest = min(px for _, px in labels)
     Path(ARTIFACTS / "ui-graph-seed-overview.txt").write_text(

@@ -3,90 +3,26 @@ no model); three cards are revealed and rated, and the due count falls with each
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, REPO
+from browser_helpers import ARTIFACTS, chromium_page, ui_server
 from learn_helpers import EMBEDDER, ingest_seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = REPO / "tests" / "artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"studygraph ui exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"studygraph ui did not answer within {timeout} s:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`studygraph ui` over the seed, on a free local port, in its own process group (killed whatever happens)."""
+def page(tmp_path_factory: pytest.TempPathFactory):
+    """`studygraph ui --no-llm` over the seed (fake embedder: the page needs no model), on the Review page."""
     root = tmp_path_factory.mktemp("review-browser") / "ws"
     ingest_seed(root)
-    port = _free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / "ui-review-server.log"
-    env = {**os.environ, "STUDYGRAPH_EMBEDDER__MODEL": EMBEDDER}
-    cmd = [sys.executable, "-m", "ui.cli", "ui", "--workspace", str(root), "--port", str(port), "--no-llm"]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, proc, log)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-@pytest.fixture(scope="module")
-def page(server: str):
-    if not CHROMIUM.exists():
-        pytest.fail("The browser test needs Debian's chromium at /usr/bin/chromium (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        try:
-            tab = browser.new_page(viewport={"width": 1440, "height": 1000})
-            tab.set_default_timeout(120_000)
-            tab.goto(f"{server}/review")
-            yield tab
-        finally:
-            browser.close()
+    with ui_server(root, "ui-review-server.log", "--no-llm", env={"STUDYGRAPH_EMBEDDER__MODEL": EMBEDDER}) as url, \
+            chromium_page() as tab:
+        tab.goto(f"{url}/review")
+        yield tab
 
 
 def _settle(page) -> None:

@@ -7,7 +7,6 @@ part_of and used_in come from the notes' structure here; prerequisite rules live
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -20,11 +19,8 @@ from kg.names import normalize_name
 log = logging.getLogger(__name__)
 
 PART_OF_WEIGHT = {"heading": 1.0, "bold": 0.9, "cell": 0.8, "item": 0.8, "example": 0.7}
-# "X 常用于图像分类", "used for image classification": the concept right after the cue is where X is used.
-_APPLICATION_CUE = re.compile(r"(?:常|主要|广泛|被|可|可以)?(?:用于|应用于|用在|适用于)|\bused (?:in|for)\b|\bapplied to\b")
-# "- 例子：随机森林" under Bagging: the examples named after the cue use the item's concept.
-_EXAMPLE_CUE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:例子|例如|比如|示例|e\.g\.?|examples?|for example)\s*[:：]?\s*",
-                          re.IGNORECASE)
+# Cue phrases are data (data/vocabulary.yaml): `application_cues` ("X 常用于图像分类", "used for ..."): the concept
+# right after is where X is used; an item led by an `examples` list label ("- 例子：随机森林") names examples.
 
 
 # ------------------------------------------------------------------------------------------------ part_of
@@ -112,14 +108,14 @@ def _cue_edges(cs: ConceptSet) -> Iterator[Draft | None]:
         for line in text_lines(scan):
             text = folded(line.text)
             matches = cs.matcher.find(line.text)
-            example = _EXAMPLE_CUE.match(text)
+            example = active().example_item.match(text)
             if example:
                 owner = cs.owner_concept(scan.section.id, line.owner)
                 for m in matches:
                     if m.start >= example.end():
                         yield draft(owner, m.concept_id, "used_in", 0.6, line.chunk_id, "application_cue", "例子/e.g.")
                 continue
-            for cue in _APPLICATION_CUE.finditer(text):
+            for cue in active().application_cues.finditer(text):
                 after = next((m for m in matches if m.start >= cue.end() and not text[cue.end():m.start].strip()),
                              None)
                 if after is not None:

@@ -9,20 +9,25 @@ from collections.abc import Iterator
 
 from ingest.graph.concepts import ConceptSet, chapter_of_section
 from ingest.graph.drafts import Draft, cue_subject, draft, folded, text_lines
+from ingest.graph.vocabulary import active
 from kg.glossary import Glossary
 from kg.names import normalize_name
 
 # Cue, weight, and how far its object reaches: "sentence" (a list after 前置知识), "clause" (to the next comma),
 # "clause_de" (also stops at 的: "BERT 是基于 Transformer 编码器的双向预训练模型" names Transformer, not the
 # category after 的), "object" (only the names right after the cue: "requires gradient descent and momentum").
-_CUES: tuple[tuple[re.Pattern[str], float, str], ...] = (
-    (re.compile(r"前置知识|先修知识|预备知识|先修课程|先修|\bprerequisites?\b"), 0.9, "sentence"),
-    (re.compile(r"需要先|要先|必须先|建议先|首先需要|建立在"), 0.9, "clause"),
-    (re.compile(r"基于|依赖于"), 0.7, "clause_de"),
-    (re.compile(r"\b(?:requires?|relies on|rely on|buil(?:ds?|t) (?:up)?on|assumes? (?:familiarity|knowledge|"
-                r"understanding) (?:with|of)|generali[sz]es|an extension of|extends)\b"), 0.8, "object"),
-    (re.compile(r"\bbased on\b"), 0.6, "object"),
+# The phrases are data (data/vocabulary.yaml, `prerequisite_cues`); the weights are how often each kind of cue
+# was right on the tuning halves (cue lists 9 in 10, "based on" 6 in 10).
+_CUE_KINDS: tuple[tuple[str, float, str], ...] = (
+    ("list", 0.9, "sentence"), ("first", 0.9, "clause"), ("based", 0.7, "clause_de"),
+    ("requires", 0.8, "object"), ("based_en", 0.6, "object"),
 )
+
+
+def _cues() -> list[tuple[re.Pattern[str], float, str]]:
+    patterns = active().prerequisite_cues
+    return [(patterns[kind], weight, scope) for kind, weight, scope in _CUE_KINDS if kind in patterns]
+
 _BRACKETED = re.compile(r"在(?P<a>.{1,20}?)(?:的)?基础上|以(?P<b>.{1,20}?)为基础")
 _ENDS = {
     "sentence": re.compile(r"[。！？!?\n]|\.(?:\s|$)"),
@@ -37,8 +42,6 @@ MAX_ASYMMETRY_PER_CONCEPT = 2  # prerequisites one concept gets from reference a
 MAX_ASYMMETRY_FROM_CONCEPT = 6  # concepts one concept becomes a prerequisite of that way
 ASYMMETRY_LEAD_LINES = 3  # running lines of a section read for what it builds on
 _SENTENCES = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+")
-_FORWARD = re.compile(r"\b(?:later|will|next|upcoming|following|future|soon)\b|后面|之后|以后|下一|下节|下章|将会|将在|接下来",
-                      re.IGNORECASE)
 
 
 def _objects(cs: ConceptSet, line_text: str, text: str, cue: re.Match[str], scope: str) -> list[str]:
@@ -63,7 +66,7 @@ def cue_phrase_edges(cs: ConceptSet) -> Iterator[Draft | None]:
     for scan in cs.scan.sections:
         for line in text_lines(scan):
             text = folded(line.text)
-            for cue, weight, scope in _CUES:
+            for cue, weight, scope in _cues():
                 for match in cue.finditer(text):
                     objects = _objects(cs, line.text, text, match, scope)
                     if objects:
@@ -112,7 +115,7 @@ def _defining_references(cs: ConceptSet, section_id: str) -> list[tuple[str, str
     for line in list(text_lines(cs.scan.by_id[section_id], ("prose",)))[:ASYMMETRY_LEAD_LINES]:
         text = _BOLD_LEAD.sub("", line.text)
         for sentence in _SENTENCES.split(text):
-            if not _FORWARD.search(sentence):
+            if not active().forward_cues.search(sentence):
                 found.extend((c, line.chunk_id) for c in cs.matcher.concepts_in(sentence))
     return _first_mentions(found)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from kg.names import clean_display, is_abbreviation, normalize_name, split_alias
-from kg.vocabulary import LIST_KINDS, Vocabulary, load_vocabulary
+from kg.vocabulary import LIST_KINDS, Vocabulary, alternation, load_vocabulary
 from studygraph.text import cjk_count, has_cjk
 
 LabelKind = Literal["concepts", "applications", "properties", "examples"]
@@ -37,6 +37,11 @@ class _Active:
         self.leading_words = vocabulary.leading_pattern()
         self.stop_terms = vocabulary.keys("stop_names")
         self.backward_cues = vocabulary.substring_pattern("backward_cues")
+        self.application_cues = vocabulary.substring_pattern("application_cues")
+        self.example_item = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:" + alternation(vocabulary.words("label_examples"))
+                                       + r")\.?\s*[:：]?\s*", re.IGNORECASE)
+        self.prerequisite_cues = {kind: re.compile(alternation(words), re.IGNORECASE)
+                                  for kind, words in vocabulary.groups("prerequisite_cues").items() if words}
         self.forward_cues = vocabulary.substring_pattern("forward_cues")
         self.adjective_endings = tuple(w.lower() for w in vocabulary.words("adjective_endings"))
         self.function_words = frozenset(w.lower() for w in vocabulary.words("function_words"))
@@ -85,7 +90,7 @@ def plain_language(name: str) -> bool:
 
 
 # Parts of speech (jieba's tag set) that make a Chinese phrase a clause rather than a name: a conjunction or
-# preposition to start it ("对于每个样本", "由于..."), or a one-character adverb ("再简化后", "不需要..."), a pronoun or an adverb of two characters inside it ("他俩没关系",
+# preposition to start it ("对于每个样本", "而对于..."), or a one-character adverb ("再简化后", "不需要..."), a pronoun or an adverb of two characters inside it ("他俩没关系",
 # "参数难以选择"), a particle, adjective, adverb or numeral to end it ("穿长裤的", "AI发展快", "一般取得小一些").
 # jieba tags technical words loosely ("学习率": 学习/v 率/v), so verbs decide nothing.
 _CLAUSE_START = ("c", "p")
@@ -100,7 +105,8 @@ def cjk_clause(text: str) -> bool:
     if len(tags) < 2:
         return False
     first, tag = tags[0]
-    if (tag in _CLAUSE_START and len(first) >= 2) or (tag == "d" and len(first) == 1) or tags[-1][1] in _CLAUSE_END:
+    if ((tag in _CLAUSE_START and len(first) >= 2) or (tag in ("c", "d") and len(first) == 1)
+            or tags[-1][1] in _CLAUSE_END):
         return True
     if any(f == "m" and len(w) >= 2 and has_cjk(w) for w, f in tags):
         return True  # "集成学习两个主要类别": a count inside describes

@@ -30,6 +30,7 @@ EDGE_MEANING = {
     "related": "similar content",
 }
 SELECTED_KEY = "graph_concept"
+GAP_NOTE = "\n(named in your notes but never explained: a gap)"
 PENDING_KEY = "graph_pending"  # a selection made after the selectbox was drawn (node click, panel link)
 
 
@@ -139,10 +140,11 @@ def tooltip(concept: Concept) -> str:
     return html.escape("\n".join(lines))
 
 
-# Label sizes in graph units: the fitted zoom of the seed's overview on a 1440x1000 window is about 0.6, so 22
-# shows as about 13 px, above the 12 px a reader needs (measured by tests/test_ui_graph_browser.py).
-LABEL_PX = 24
-HUB_LABEL_PX = 28
+# Label sizes in graph units: the fitted zoom of the seed's overview on a 1440x1000 window is 0.5-0.6 (it varies
+# with the layout), so 26 shows as 13-15 px, above the 12 px a reader needs (tests/test_ui_graph_browser.py
+# measured 11.9-14 px at 24).
+LABEL_PX = 26
+HUB_LABEL_PX = 30
 
 
 def _font(concept: Concept, view: GraphView, selected: str | None) -> dict:
@@ -151,16 +153,25 @@ def _font(concept: Concept, view: GraphView, selected: str | None) -> dict:
             "bold": concept.id in view.hubs}
 
 
-def draw(view: GraphView, selected: str | None, colour_by: str, chapters: list[str]) -> str | None:
-    """Draw the network; returns the id of the node the user clicked last."""
+def node_colour(concept: Concept, colour_by: str, chapters: list[str], gaps: frozenset[str]) -> str | dict:
+    """The fill of a node; a concept the notes name but never explain is hollow (white, coloured border)."""
+    colour = colour_of(concept, colour_by, chapters)
+    if concept.id in gaps:
+        return {"background": "#ffffff", "border": colour, "highlight": {"background": "#ffffff", "border": colour}}
+    return colour
+
+
+def draw(view: GraphView, selected: str | None, colour_by: str, chapters: list[str],
+         gaps: frozenset[str] = frozenset()) -> str | None:
+    """Draw the network (gaps as hollow nodes); returns the id of the node the user clicked last."""
     from streamlit_agraph import Config, agraph
     from streamlit_agraph import Edge as AEdge
     from streamlit_agraph import Node as ANode
 
-    nodes = [ANode(id=c.id, label=c.name, title=tooltip(c), size=12 + 28 * c.importance,
-                   color=colour_of(c, colour_by, chapters),
+    nodes = [ANode(id=c.id, label=c.name, title=tooltip(c) + (GAP_NOTE if c.id in gaps else ""),
+                   size=12 + 28 * c.importance, color=node_colour(c, colour_by, chapters, gaps),
                    shape="diamond" if c.id == selected else "box" if c.id in view.hubs else "dot",
-                   borderWidth=4 if c.id == selected else 1,
+                   borderWidth=4 if c.id == selected else 3 if c.id in gaps else 1,
                    font=_font(c, view, selected),
                    scaling={"label": {"drawThreshold": 1}})  # every drawn node keeps its label
              for c in view.concepts]
@@ -168,15 +179,18 @@ def draw(view: GraphView, selected: str | None, colour_by: str, chapters: list[s
     # A compact layout keeps the fitted zoom near 1, so LABEL_PX is about what the reader sees.
     config = Config(height=680, width=900, directed=True, physics=True, hierarchical=False,
                     stabilization=True, fit=True, solver="forceAtlas2Based", minVelocity=2)
+    config.layout["randomSeed"] = 7  # the same notes give the same picture
     config.physics["forceAtlas2Based"] = {"springLength": 70, "gravitationalConstant": -45, "centralGravity": 0.015,
                                           "avoidOverlap": 0.8}
     config.width = "100%"
     return agraph(nodes=nodes, edges=edges, config=config)
 
 
-def legend(view: GraphView, colour_by: str, chapters: list[str]) -> None:
-    """Edge styles and their meaning, then the colours of the chapters (or communities) drawn."""
+def legend(view: GraphView, colour_by: str, chapters: list[str], gaps: frozenset[str] = frozenset()) -> None:
+    """Edge styles and their meaning, hollow gap nodes, then the colours of the chapters (or communities)."""
     chips = []
+    if gaps & {c.id for c in view.concepts}:
+        chips.append('<span class="sg-chip">○ named in your notes but never explained (see the Gaps page)</span>')
     for edge_type, style in EDGE_STYLE.items():
         line = "dashed" if style["dashes"] else "solid"
         arrow = "A → B" if style["arrows"] else "A — B"
@@ -262,8 +276,9 @@ def main() -> None:
             elif view.truncated:
                 counts += f" ({view.truncated} less important concepts not drawn)"
             st.caption(counts + " · click a node to open it")
-            clicked = draw(view, opts["selected"], opts["colour_by"], chapters)
-            legend(view, opts["colour_by"], chapters)
+            gaps = service.gap_concept_ids
+            clicked = draw(view, opts["selected"], opts["colour_by"], chapters, gaps)
+            legend(view, opts["colour_by"], chapters, gaps)
         if clicked and clicked != st.session_state.get("graph_last_click"):
             st.session_state["graph_last_click"] = clicked
             if clicked in graph and clicked != opts["selected"]:

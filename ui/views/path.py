@@ -11,6 +11,7 @@ from kg.mastery import measured_known
 from kg.path_export import path_markdown
 from kg.paths import next_frontier, plan_path, resolve_concepts
 from kg.profile import Profile, load_profile, update_profile
+from kg.resolve import picker_label
 from studygraph.records import StudyPath, StudyStep
 from ui.views import render
 from ui.views.concept_panel import GOALS_KEY
@@ -69,7 +70,8 @@ def mark_known(service: StudyService, graph: ConceptGraph, concept_id: str) -> N
 def choices(service: StudyService, graph: ConceptGraph) -> list[str]:
     """Goal and known-concept pickers; returns the goal names to plan for."""
     names = {c.id: c.name for c in graph.concepts}
-    fmt = lambda i: names.get(i, i)  # noqa: E731
+    # the label carries every name in both languages, so typing any alias ("Python编程") finds the concept
+    fmt = lambda i: picker_label(graph.concept(i)) if i in names else i  # noqa: E731
     on_change = lambda: save_choices(service, graph)  # noqa: E731
     left, right = st.columns(2)
     left.multiselect("Goals: what do you want to learn?", list(names), key=GOALS, format_func=fmt,
