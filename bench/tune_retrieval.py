@@ -48,18 +48,21 @@ GRID = {
 }
 
 
-def open_searchers(chunk_tokens: int, cache: Path, names: list[str]) -> dict:
+def open_searchers(chunk_tokens: int, cache: Path, names: list[str], model: str | None = None) -> dict:
     from assistant.service import StudyService
     from ingest.pipeline import ingest_paths
     from retrieval.embedders import build_embedder
 
     base = Settings()
+    if model:
+        base = Settings(embedder=base.embedder.model_copy(update={"model": model}))
     embedder = build_embedder(base.embedder)
     searchers = {}
     for name in names:
         notes, _ = SETS[name]
         # The corpora's SOURCE.txt (origin and licence) is not a note: markdown only, as in the tests.
-        settings = Settings(workspace=cache / f"{name}-{chunk_tokens}",
+        tag = "" if model is None else "-" + model.replace("/", "_").replace(":", "_")
+        settings = Settings(workspace=cache / f"{name}-{chunk_tokens}{tag}", embedder=base.embedder,
                             ingest=base.ingest.model_copy(update={"chunk_max_tokens": chunk_tokens,
                                                                   "extensions": [".md"]}))
         started = time.perf_counter()
@@ -121,13 +124,14 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true", help="search the fusion knobs on the tuning halves")
     parser.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
                         help="a retrieval setting to evaluate instead of its default (repeatable)")
+    parser.add_argument("--model", help="another embedder to compare (e.g. bundled:all-MiniLM-L6-v2)")
     parser.add_argument("--json", type=Path, help="also write every result here")
     args = parser.parse_args()
     names = args.sets.split(",")
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     results = {}
     for chunk_tokens in [int(t) for t in args.chunk_tokens.split(",")]:
-        searchers = open_searchers(chunk_tokens, args.cache, names)
+        searchers = open_searchers(chunk_tokens, args.cache, names, args.model)
         if args.grid:
             overrides = grid(searchers, names)
             print(f"\nbest on the tuning halves: {overrides}")

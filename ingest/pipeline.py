@@ -275,12 +275,13 @@ def _json_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build_graph(sections: list[Section], chunks: list[Chunk], embedder: Embedder, settings: Settings,
-                 front_matter: dict[str, dict[str, Any]]) -> ConceptGraph:
+                 front_matter: dict[str, dict[str, Any]], tx: Transaction) -> ConceptGraph:
     """The concept graph of every current section and chunk (see `ingest.graph.build.build_graph`)."""
     from ingest.graph.build import build_graph
     from kg.glossary import load_glossary
+    from retrieval.indexing import cached_encoder  # unchanged concept descriptions are not embedded again
 
-    return build_graph(sections, chunks, embed=embedder.encode_documents,
+    return build_graph(sections, chunks, embed=cached_encoder(tx, embedder),
                        glossary=load_glossary(settings.graph.glossary), settings=settings.graph,
                        front_matter=front_matter)
 
@@ -301,7 +302,7 @@ def _write_generation(tx: Transaction, run: _Run, previous: PreviousState | None
     if progress:
         progress("graph", 0, 1)
     graph = _build_graph(sections, chunks, embedder, settings,
-                         {n.note.source: n.note.front_matter for n in ordered if n.note.front_matter})
+                         {n.note.source: n.note.front_matter for n in ordered if n.note.front_matter}, tx)
     graph.save(tx.path(GRAPH_FILE))
     report.concepts = len(graph)
     report.edges = {t: len(graph.edges(t)) for t in EDGE_TYPES}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import threading
@@ -40,12 +41,54 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def jieba_tokenizer():  # noqa: ANN201 - a private jieba.Tokenizer (the global one belongs to lexical search)
+    """A private jieba tokenizer (matchers add their short names to it; lexical search must not see them).
+
+    Its dictionary is a copy of the global tokenizer's, which lexical search (`retrieval.tokenize`) and the
+    assistant (`assistant.text`) load anyway: a process reads jieba's dictionary once (about 1 s), and the copy
+    (tens of ms) is the very dictionary a fresh `Tokenizer().initialize()` would read, since nothing adds
+    words to the global tokenizer.
+    """
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()  # the global tokenizer: idempotent and locked inside jieba
     tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
+    with jieba.dt.lock:
+        tokenizer.FREQ, tokenizer.total = dict(jieba.dt.FREQ), jieba.dt.total
+    tokenizer.initialized = True
     return tokenizer
+
+
+class _Cuts:
+    """The word boundaries of `tokenizer.cut(text, HMM=False)`, each run of text worked out only when asked.
+
+    jieba cuts every run of `jieba.re_han_default` characters on its own and yields whatever lies between runs
+    one character at a time (a "\\r\\n" as one): so a position inside a run needs that run's cut only, and any
+    other position is a boundary. A long section with one short name in it costs one clause's cut.
+    """
+
+    def __init__(self, text: str, tokenizer):  # noqa: ANN001 - a jieba.Tokenizer
+        import jieba
+
+        self._text = text
+        self._tokenizer = tokenizer
+        self._runs = [m.span() for m in jieba.re_han_default.finditer(text)]
+        self._starts = [start for start, _ in self._runs]
+        self._cuts: dict[int, set[int]] = {}
+
+    def __contains__(self, pos: int) -> bool:
+        k = bisect.bisect_right(self._starts, pos) - 1
+        if k >= 0 and self._runs[k][0] < pos < self._runs[k][1]:
+            cuts = self._cuts.get(k)
+            if cuts is None:
+                at, cuts = self._runs[k][0], set()
+                for word in self._tokenizer.cut(self._text[slice(*self._runs[k])], HMM=False):
+                    at += len(word)
+                    cuts.add(at)
+                self._cuts[k] = cuts
+            return pos in cuts
+        text = self._text
+        return not (0 < pos < len(text) and text[pos - 1] == "\r" and text[pos] == "\n")
 
 
 class TermMatcher:
@@ -61,6 +104,7 @@ class TermMatcher:
         ignored = set(ignore)
         self._cjk: dict[str, str] = {}
         self._latin: dict[str, tuple[str, str, bool]] = {}  # joined lower tokens -> (concept, name, exact case)
+        self._written: dict[str, str] = {}  # the same key -> its name's tokens joined as written
         self._first: dict[str, int] = {}  # first lower token of a name -> most tokens of a name starting with it
         for name, concept_id in names.items():
             key = normalize_name(name)
@@ -72,16 +116,23 @@ class TermMatcher:
             else:
                 tokens = _LATIN_TOKEN.findall(unicodedata.normalize("NFKC", name))
                 if tokens:
-                    self._latin.setdefault("".join(tokens).lower(), (concept_id, name, is_abbreviation(name)))
+                    joined = "".join(tokens)
+                    if self._latin.setdefault(joined.lower(), (concept_id, name, is_abbreviation(name)))[1] == name:
+                        self._written[joined.lower()] = joined
                     first = tokens[0].lower()
                     self._first[first] = max(self._first.get(first, 0), len(tokens))
-        self._lengths = sorted({len(k) for k in self._cjk}, reverse=True)
+        # Lengths of the names starting with each character, longest first: a position whose character starts
+        # no name costs one lookup instead of one per name length.
+        lengths: dict[str, set[int]] = {}
+        for key in self._cjk:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths = {first: sorted(ls, reverse=True) for first, ls in lengths.items()}
         self._max_tokens = min(8, max((len(_LATIN_TOKEN.findall(n)) for _, n, _ in self._latin.values()), default=1))
         self._short_words = [k for k in self._cjk if len(k) <= 8 and not _LATIN_EDGE.search(k)]
         self._tokenizer = None
 
-    def _latin_lookup(self, tokens: list[re.Match[str]], i: int, n: int) -> tuple[str, str, bool] | None:
-        joined = "".join(t.group(0) for t in tokens[i:i + n])
+    def _latin_lookup(self, words: list[str], i: int, n: int) -> tuple[str, str, bool] | None:
+        joined = "".join(words[i:i + n])
         lower = joined.lower()
         for key, cut in ((lower, 0), (lower[:-1], 1), (lower[:-2], 2)):
             if cut and not (lower.endswith("s") and len(key) >= 2 and (cut == 1 or lower.endswith("es"))):
@@ -89,9 +140,7 @@ class TermMatcher:
             hit = self._latin.get(key)
             if hit is None:
                 continue
-            concept_id, name, exact = hit
-            written = "".join(_LATIN_TOKEN.findall(unicodedata.normalize("NFKC", name)))
-            if exact and joined[: len(joined) - cut] != written:
+            if hit[2] and joined[: len(joined) - cut] != self._written[key]:
                 continue
             return hit
         return None
@@ -100,43 +149,40 @@ class TermMatcher:
         """Runs of Latin tokens joined by spaces, hyphens or underscores, looked up longest first (only from
         tokens that can start a name: a text of thousands of tokens costs a few lookups per token)."""
         tokens = list(_LATIN_TOKEN.finditer(text))
-        joined_ok = [bool(_JOINER.fullmatch(text[tokens[k].end():tokens[k + 1].start()]))
-                     for k in range(len(tokens) - 1)]
+        words = [t.group(0) for t in tokens]
+        first = self._first
         found = []
-        for i, token in enumerate(tokens):
-            lower = token.group(0).lower()
-            longest = self._first.get(lower, 0)
-            if not longest and (lower[:-1] in self._first or lower[:-2] in self._first):
+        for i, word in enumerate(words):
+            lower = word.lower()
+            longest = first.get(lower, 0)
+            if not longest and (lower[:-1] in first or lower[:-2] in first):
                 longest = 1  # a plural of a one-word name ("CNNs", "networks")
             if not longest:
                 continue
             reach = 1
-            while reach < min(longest, self._max_tokens, len(tokens) - i) and joined_ok[i + reach - 1]:
+            while (reach < min(longest, self._max_tokens, len(tokens) - i)
+                   and _JOINER.fullmatch(text, tokens[i + reach - 1].end(), tokens[i + reach].start())):
                 reach += 1
             for n in range(reach, 0, -1):
-                hit = self._latin_lookup(tokens, i, n)
+                hit = self._latin_lookup(words, i, n)
                 if hit is not None:
                     found.append(Match(tokens[i].start(), tokens[i + n - 1].end(), hit[0], hit[1]))
                     break
         return found
 
-    def _boundaries(self, text: str) -> set[int]:
+    def _boundaries(self, text: str) -> _Cuts:
         if self._tokenizer is None:
             with _jieba_lock:
                 self._tokenizer = jieba_tokenizer()
                 for word in self._short_words:
                     self._tokenizer.add_word(word)
-        cuts, pos = {0}, 0
-        for token in self._tokenizer.cut(text, HMM=False):
-            pos += len(token)
-            cuts.add(pos)
-        return cuts
+        return _Cuts(text, self._tokenizer)
 
     def _cjk_matches(self, text: str) -> list[Match]:
         found: list[Match] = []
-        boundaries: set[int] | None = None
+        boundaries: _Cuts | None = None
         for i in range(len(text)):
-            for length in self._lengths:
+            for length in self._lengths.get(text[i], ()):
                 piece = text[i:i + length]
                 concept_id = self._cjk.get(piece)
                 if concept_id is None or len(piece) < length:

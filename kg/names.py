@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from studygraph.text import has_cjk
 
@@ -42,6 +43,8 @@ def _is_emoji(ch: str) -> bool:
 
 def strip_emoji(text: str) -> str:
     """Remove emoji, pictographs and their joiners/variation selectors."""
+    if text.isascii():  # no ASCII character is an emoji, a joiner or a selector
+        return text
     return "".join(ch for ch in text if not _is_emoji(ch))
 
 
@@ -55,6 +58,7 @@ def strip_numbering(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1 << 16)  # pure; the graph build cleans the same headings and terms many times
 def clean_display(text: str) -> str:
     """A name as shown to people: markup, links, emoji, numbering and trailing punctuation removed, spaces collapsed."""
     text = _WIKILINK.sub(lambda m: m.group(1).split("#")[0] or m.group(1), text)
@@ -68,6 +72,7 @@ def clean_display(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function called for the same glossary and graph names again and again
 def normalize_name(text: str) -> str:
     """The matching key of a name: NFKC (full/half width), case folded, no numbering, emoji, punctuation or spaces.
 

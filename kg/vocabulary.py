@@ -80,7 +80,7 @@ class Vocabulary:
 
 def _read(path: Path) -> Vocabulary:
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"Cannot read the vocabulary {path}: {exc}") from None
     if not isinstance(data, dict):

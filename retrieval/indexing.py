@@ -11,10 +11,13 @@ Layout in the generation directory::
     vectors/meta.json         {"embedder": name, "dim": dim}: a cache built by another embedder is not reused
     faiss.index               retrieval.vector_index.VectorIndex (flat or HNSW by size)
     lexical/                  retrieval.lexical.LexicalIndex (bm25s arrays + JSON) and config.json
+    text_vectors.npz          vectors of other texts by content hash (the graph's concept descriptions,
+                              `cached_encoder`), so an ingest re-embeds only the descriptions that changed
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -42,6 +45,7 @@ VECTOR_META = "vectors/meta.json"
 FAISS_INDEX = "faiss.index"
 LEXICAL_DIR = "lexical"
 LEXICAL_CONFIG = "lexical/config.json"
+TEXT_VECTORS = "text_vectors.npz"
 # Chunks handed to the embedder per call, i.e. how often progress is reported (every second or two). The
 # encoders batch further inside: USE in micro-batches of 384 tokens (its throughput is flat above that),
 # sentence-transformers by EmbedderSettings.batch_size; so a larger batch would not embed faster.
@@ -212,3 +216,44 @@ def update_indexes(tx: Transaction, previous: Snapshot | None, chunks: Sequence[
     log.info("Retrieval indexes: %s", stats)
     return stats
 
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def cached_encoder(tx: Transaction, embedder: Embedder) -> Callable[[Sequence[str]], np.ndarray]:
+    """`embedder.encode_documents` remembering its vectors by text across generations (`TEXT_VECTORS`).
+
+    Texts the previous generation embedded with the same embedder are not embedded again; what a call embeds
+    or reuses is written to the new generation (one file, each call replacing it: the graph build calls once).
+    For the concept descriptions of `related` edges, which the graph re-embeds on every ingest (about 1 s
+    per 300 concepts with USE), though an edit to one note changes only a few.
+    """
+    known: dict[str, np.ndarray] = {}
+    previous = tx.previous_snapshot()
+    if previous is not None and previous.has(TEXT_VECTORS):
+        try:
+            with np.load(previous.path(TEXT_VECTORS), allow_pickle=False) as saved:
+                if str(saved["embedder"]) == embedder.name and saved["vectors"].shape[1:] == (embedder.dim,):
+                    known = dict(zip(saved["keys"].tolist(), saved["vectors"], strict=True))
+        except (OSError, ValueError, KeyError, WorkspaceError) as exc:  # a damaged cache costs an embedding
+            log.info("Text vector cache of the previous generation not reused: %s", exc)
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        keys = [_text_key(t) for t in texts]
+        # Repeats are embedded as asked (a first ingest makes exactly the call an uncached encoder would).
+        missing = [i for i, k in enumerate(keys) if k not in known]
+        if missing:
+            fresh = np.asarray(embedder.encode_documents([texts[i] for i in missing]), dtype=np.float32)
+            for i, vector in zip(missing, fresh, strict=True):
+                known.setdefault(keys[i], vector)
+        if not keys:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        vectors = np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
+        used = list(dict.fromkeys(keys))
+        np.savez(tx.path(TEXT_VECTORS), keys=np.array(used), vectors=np.stack([known[k] for k in used]),
+                 embedder=np.array(embedder.name))
+        return vectors
+
+    return encode

@@ -42,10 +42,12 @@ class IngestSettings(_Section):
 class EmbedderSettings(_Section):
     """Which model embeds chunks and queries (build-time: another model needs `studygraph ingest --rebuild`)."""
 
-    # USE multilingual v3 is the default because it reads Chinese: on the test halves of the dev sets, dense search
-    # alone finds 0.47 (seed), 0.92 (paddle-dl-zh) and 0.75 (ailearning-notes-zh) of the Chinese questions at
-    # recall@5, 0.69 pooled; MiniLM found 0.42 (seed) and 0.20 (paddle) on the held-out questions of issue 13. It
-    # needs no torch: a cold `studygraph search` imports none (tests/test_embedders.py).
+    # USE multilingual v3 is the default because it reads Chinese. On the test halves of the dev sets (256-token
+    # chunks, same fusion), dense recall@5 of the Chinese questions: USE 0.47 (seed), 0.92 (paddle-dl-zh), 0.75
+    # (ailearning-notes-zh), 0.69 pooled; MiniLM 0.20, 0.42, 0.17, 0.26 pooled. English dense about level (cs231n
+    # 0.83 both, seed's English 0.87 both, obsidian 0.67 vs MiniLM's 0.83); hybrid recall@5 equal (0.887 mean),
+    # hybrid MRR 0.747 vs 0.718 (bench/tune_retrieval.py --model). It needs no torch: a cold `studygraph search`
+    # imports none (tests/test_embedders.py).
     model: str = Field(
         "bundled:use-multilingual-v3",
         description="'bundled:use-multilingual-v3' (default: Google's multilingual Universal Sentence Encoder, "
@@ -132,6 +134,9 @@ class LLMSettings(_Section):
     backend: Literal["llama_cpp", "openai"] = Field(
         "llama_cpp", description="'llama_cpp' (in process) or 'openai' (an OpenAI-compatible server)."
     )
+    # Chosen by `python bench/answers.py --split test --limit 8` on the five dev sets (2 shared cores, load 2-6):
+    # 1.5B composed 50-75 % of answers (mean 62 %), first checked sentence after 12-23 s (median per set);
+    # 0.5B composed 38-88 % (mean 55 %) after 5.5-7 s, and wrote more wrong sentences (set aside or, once, passed).
     model: str = Field(
         "bundled:qwen2.5-coder-1.5b-instruct",
         description="'bundled:qwen2.5-coder-1.5b-instruct' or 'bundled:qwen2.5-coder-0.5b-instruct' (offline, from "

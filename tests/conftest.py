@@ -81,7 +81,7 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture(scope="session")
 def bundled_embedder():
-    """The real bundled MiniLM, loaded once per session (tests using it are marked slow)."""
+    """The default bundled embedder (USE multilingual v3), loaded once per session (tests using it: slow)."""
     from retrieval.embedders import build_embedder
     from studygraph.settings import EmbedderSettings
 
@@ -92,7 +92,7 @@ def bundled_embedder():
 
 @pytest.fixture(scope="session")
 def bundled_llm():
-    """The real bundled gemma-3-270m GGUF, loaded once per session (tests using it are marked llm)."""
+    """The default bundled GGUF (Qwen2.5-Coder-1.5B-Instruct), loaded once per session (tests using it: llm)."""
     from assistant.llm_factory import build_llm
     from studygraph.settings import LLMSettings
 

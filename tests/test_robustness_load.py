@@ -34,7 +34,7 @@ def _ask_all(service, questions: list[str], params) -> list:  # noqa: ANN001
     answers = []
     for question in questions:
         answer = service.assistant.ask(question, params)
-        assert answer.mode in ("llm", "extractive", "not_found", "path"), answer.mode
+        assert answer.mode in ("llm", "extractive", "not_found", "named_only", "path"), answer.mode
         assert all(c.chunk_id in service.chunks for c in answer.citations), "a citation names no chunk"
         answers.append((answer.mode, len(answer.citations)))
     return answers

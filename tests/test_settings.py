@@ -11,7 +11,7 @@ from studygraph.settings import Settings, describe_settings, load_settings
 def test_defaults_are_offline_bundled_models(clean_env: Path) -> None:
     s = load_settings()
     assert s.embedder.model == "bundled:use-multilingual-v3"
-    assert s.llm.model == "bundled:gemma-3-270m"
+    assert s.llm.model == "bundled:qwen2.5-coder-1.5b-instruct"
     assert s.workspace == Path("data/workspace")
     assert s.ui.host == "127.0.0.1"
     assert all(origin == "default" for _, _, origin, _ in describe_settings(s))

@@ -74,9 +74,12 @@ def test_script_in_a_note_never_runs(page):
     page.get_by_test_id("stSidebar").get_by_text("Answer without LLM").click()  # the extractive path, quicker
     _settle(page)
     _ask(page, "What is the xylophone quartz protocol?")
-    shown = page.locator(".sg-passage", has_text="window.__pwned=1")
-    shown.first.wait_for(timeout=SLOW)
+    page.get_by_text(re.compile(r"^\[1\] 05-security\.md")).first.wait_for(timeout=SLOW)
     _settle(page)
+    for summary in page.locator("[data-testid=stExpander] summary", has_text="Passage").all():
+        summary.click()  # citation cards fold their passage: open them all
+    shown = page.locator(".sg-passage", has_text="window.__pwned=1").locator("visible=true")
+    shown.first.wait_for(timeout=SLOW)
     assert "<script>window.__pwned=1</script>" in shown.first.inner_text()
     assert page.locator(".sg-passage script, .sg-passage img").count() == 0
     assert _pwned(page) == []

@@ -31,9 +31,8 @@ _FUNCTION_WORDS = frozenset(
 def _features(text: str) -> set[str]:
     """Content words of a description: Latin words and jieba words of two or more Chinese characters."""
     found = {w.lower() for w in _LATIN_WORD.findall(text)}
-    tokenizer = jieba_tokenizer()
-    for run in CJK_RUN.findall(text):
-        found.update(w for w in tokenizer.cut(run, HMM=False) if len(w) >= 2)
+    for run in CJK_RUN.findall(text):  # jieba's dictionary is loaded only when there is Chinese to cut
+        found.update(w for w in jieba_tokenizer().cut(run, HMM=False) if len(w) >= 2)
     return found - _FUNCTION_WORDS
 
 
