@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from studygraph.workspace import Workspace, atomic_write_json, learner_file_lock, read_learner_file
+from studygraph.learner_files import learner_file_lock, read_learner_file
+from studygraph.workspace import Workspace, atomic_write_json
 
 PROFILE_LOCK = ".profile.lock"
 

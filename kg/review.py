@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kg.cards import Card
 from studygraph.errors import InputError
-from studygraph.workspace import Workspace, atomic_write_json, learner_file_lock, read_learner_file
+from studygraph.learner_files import learner_file_lock, read_learner_file
+from studygraph.workspace import Workspace, atomic_write_json
 
 if TYPE_CHECKING:
     import fsrs
