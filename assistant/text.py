@@ -103,3 +103,24 @@ def strip_markers(text: str) -> str:
 def markers_in(text: str) -> list[int]:
     """The numbers of the `[n]` markers in a text, in order."""
     return [int(m) for m in _MARKER.findall(text)]
+
+
+_CODE_FENCE = re.compile(r"^(```|~~~)([^\n]*)\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def code_segments(text: str) -> list[tuple[str, str, str]]:
+    """An answer cut into prose and fenced code, in order: (kind 'prose' or 'code', text, code language).
+
+    Prose is returned as written (renderers trim it their own way); code without its fences; the language is the
+    fence's info string ('' when none). What the terminal and the app both use to render quoted code as code.
+    """
+    segments: list[tuple[str, str, str]] = []
+    pos = 0
+    for match in _CODE_FENCE.finditer(text):
+        if text[pos : match.start()].strip():
+            segments.append(("prose", text[pos : match.start()], ""))
+        segments.append(("code", match.group(3).rstrip("\n"), match.group(2).strip()))
+        pos = match.end()
+    if text[pos:].strip():
+        segments.append(("prose", text[pos:], ""))
+    return segments

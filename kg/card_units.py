@@ -10,16 +10,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from studygraph.records import Chunk
+from studygraph.text import FENCE_LINE, TABLE_SEPARATOR
 
 UnitKind = Literal["label", "item", "row", "formula", "code", "statement"]
 
-_FENCE = re.compile(r"^\s*(```+|~~~+)")
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)、])\s+(.*)$")
 _LABEL = re.compile(r"^\s*(?:\*\*|__)(?P<term>[^*_]{1,60}?)(?:\*\*|__)\s*(?P<paren>[（(][^）)]{1,60}[）)])?\s*"
                     r"[：:]\s*(?P<rest>.*)$")
 _BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<term>[^*_]{1,60}?)(?:\*\*|__)\s*(?P<paren>[（(][^）)]{1,60}[）)])?\s*$")
 _ITEM_LABEL = re.compile(r"^(?:\*\*|__)?(?P<term>[^：:*_]{1,40}?)(?:\*\*|__)?\s*[：:]\s*(?P<rest>\S.*)$")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LINK_ONLY = re.compile(r"^\s*\[[^\]]+\]\([^)]*\)\s*$")
 _TREE = re.compile(r"[├└│]")
 _MARKUP = re.compile(r"(\*\*|__|`)")
@@ -129,7 +128,7 @@ class _Reader:
             if self.in_list:  # a blank line after a list ends the label's scope: what follows is the section's
                 self.owner, self.owner_line, self.in_list = "", 0, False
             return i + 1
-        if _FENCE.match(text):
+        if FENCE_LINE.match(text):
             return self._code(i)
         if stripped.startswith("$$"):
             return self._formula(i)
@@ -191,7 +190,7 @@ class _Reader:
         while j < len(self.numbers) and self._text(j).strip().startswith("|"):
             j += 1
         rows = [self._cells(self._text(k)) for k in range(i, j)]
-        if len(rows) >= 3 and _TABLE_SEPARATOR.match(self._text(i + 1)):
+        if len(rows) >= 3 and TABLE_SEPARATOR.match(self._text(i + 1)):
             header = tuple(rows[0])
             owner, owner_line = self.owner, self.owner_line
             self.owner_line = self.numbers[i]  # a row is cited from its header down
@@ -206,7 +205,7 @@ class _Reader:
         return [strip_markup(c) for c in line.strip().strip("|").split("|")]
 
     def _code(self, i: int) -> int:
-        fence = _FENCE.match(self._text(i)).group(1)  # type: ignore[union-attr]
+        fence = FENCE_LINE.match(self._text(i)).group(1)  # type: ignore[union-attr]
         j = i + 1
         while j < len(self.numbers) and not self._text(j).strip().startswith(fence[:3]):
             j += 1

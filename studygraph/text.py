@@ -16,6 +16,10 @@ CJK = re.compile(f"[{CJK_CHARS}]")
 CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _MARKER = re.compile(r"\[\s*\d{1,3}\s*\]")
+# Markdown lines every reader of notes must agree on: a code fence opening or closing (group 1: the fence), and the
+# separator row under a table's header.
+FENCE_LINE = re.compile(r"^\s*(```+|~~~+)")
+TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 # English function words: two or more of them, as many as a third of the CJK characters, make a text English
 # even when it names Chinese terms ("What is 注意力机制 used for?").

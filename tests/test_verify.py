@@ -59,3 +59,13 @@ def test_a_citation_is_built_from_the_chunk_itself():
     assert (citation.n, citation.chunk_id, citation.source, citation.line_start, citation.line_end) == (
         2, LORA.id, LORA.source, LORA.line_start, LORA.line_end)
     assert citation.text == LORA.text and citation.supported
+
+
+def test_code_segments_cut_an_answer_into_prose_and_fenced_code() -> None:
+    from assistant.text import code_segments
+
+    text = "量化有两种：[1]\n```python\nq = quantize(model)\n```\n然后评估。[2]\n~~~\nplain\n~~~\n"
+    assert code_segments(text) == [("prose", "量化有两种：[1]\n", ""), ("code", "q = quantize(model)", "python"),
+                                   ("prose", "\n然后评估。[2]\n", ""), ("code", "plain", "")]
+    assert code_segments("no code here") == [("prose", "no code here", "")]
+    assert code_segments("```\nunclosed") == [("prose", "```\nunclosed", "")]  # an open fence is not code

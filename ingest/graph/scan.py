@@ -23,17 +23,15 @@ from ingest.graph.vocabulary import (
 )
 from kg.names import clean_display, normalize_name
 from studygraph.records import Chunk, Section
-from studygraph.text import has_cjk
+from studygraph.text import FENCE_LINE, TABLE_SEPARATOR, has_cjk
 
 LineKind = Literal["prose", "item", "table", "code", "formula", "html", "blank"]
 TermKind = Literal["heading", "bold", "cell", "model", "item", "example", "pair"]
 TermRole = Literal["concept", "application"]
 
-_FENCE = re.compile(r"^\s*(```+|~~~+)")
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _BOLD_LEAD = re.compile(r"^\s*(?:\*\*|__)(.+?)(?:\*\*|__)\s*(.*)$")
 _BOLD_ANY = re.compile(r"(?:\*\*|__)([^*_\n]{2,60}?)(?:\*\*|__)")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TOC_LINK = re.compile(r"^\s*\[([^\]]+)\]\(#[^)]*\)")
 _TREE_ITEM = re.compile(r"^[\s│|]*[├└]─+\s*(.+)$")
 _INLINE_SPLIT = re.compile(r"\s*[、,，;；]\s*")
@@ -111,7 +109,7 @@ def _classify(raw: dict[int, tuple[str, str]], heading_line: int) -> list[NoteLi
     for number in sorted(raw):
         text, chunk_id = raw[number]
         stripped = text.strip()
-        fence_match = _FENCE.match(text)
+        fence_match = FENCE_LINE.match(text)
         kind: LineKind
         if fence is not None:
             kind = "code"
@@ -354,7 +352,7 @@ def _close_list(scan: SectionScan, state: _State) -> None:
 def _table_line(scan: SectionScan, line: NoteLine, state: _State) -> None:
     """First cells of table rows name concepts; so do the cells of a model/method column ("ResNet, VGG")."""
     cells = [c.strip() for c in line.text.strip().strip("|").split("|")]
-    if _TABLE_SEPARATOR.match(line.text):
+    if TABLE_SEPARATOR.match(line.text):
         state.table_rows = 0
         return
     if state.table_rows < 0:  # the header row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -80,22 +79,20 @@ def render_answer(answer: Answer, streamed: bool) -> None:
     console.print(f"[dim]{answer.mode}{model}, {answer.seconds:.1f}s[/]")
 
 
-_FENCE = re.compile(r"^(```|~~~)([^\n]*)\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
-
-
 def print_text(text: str) -> None:
     """Answer text on the terminal, quoted code blocks highlighted as code rather than shown as fences."""
     from rich.syntax import Syntax
 
-    pos = 0
-    for match in _FENCE.finditer(text):
-        if text[pos : match.start()].strip():
-            console.print(escape(text[pos : match.start()].rstrip("\n")), highlight=False, soft_wrap=True)
-        console.print(Syntax(match.group(3).rstrip("\n"), match.group(2).strip() or "text", theme="ansi_dark",
-                             background_color="default"))
-        pos = match.end()
-    if text[pos:].strip():
-        console.print(escape(text[pos:].strip("\n")), highlight=False, soft_wrap=True)
+    from assistant.text import code_segments
+
+    segments = code_segments(text)
+    for i, (kind, segment, language) in enumerate(segments):
+        if kind == "code":
+            console.print(Syntax(segment, language or "text", theme="ansi_dark", background_color="default"))
+        else:
+            last = i == len(segments) - 1
+            console.print(escape(segment.strip("\n") if last else segment.rstrip("\n")), highlight=False,
+                          soft_wrap=True)
 
 
 def stream_answer(assistant: Any, question: str, params: Any) -> None:

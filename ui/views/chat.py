@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from assistant.service import StudyService
@@ -46,7 +44,6 @@ MODE_NOTES = {
     "not_found": "Nothing relevant enough was found in your notes; the nearest passages are shown as such.",
     "named_only": "Your notes name this concept without explaining it; here is where they name it.",
 }
-_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def show_answer(service: StudyService, answer: Answer, discarded: str = "") -> None:
@@ -85,15 +82,13 @@ def show_answer(service: StudyService, answer: Answer, discarded: str = "") -> N
 
 def show_text(text: str, unsupported: tuple[str, ...] = ()) -> None:
     """Answer text with quoted code blocks rendered as code (not as literal fences)."""
-    pos = 0
-    for match in _FENCE.finditer(text):
-        if text[pos : match.start()].strip():
-            st.html(render.answer_html(text[pos : match.start()].strip(), unsupported))
-        language = match.group(0).splitlines()[0].strip("`~ ") or None
-        st.code(match.group(2).rstrip("\n"), language=language)
-        pos = match.end()
-    if text[pos:].strip():
-        st.html(render.answer_html(text[pos:].strip(), unsupported))
+    from assistant.text import code_segments
+
+    for kind, segment, language in code_segments(text):
+        if kind == "code":
+            st.code(segment, language=language or None)
+        else:
+            st.html(render.answer_html(segment.strip(), unsupported))
 
 
 def citation_card(service: StudyService, citation: Citation, claims: list[str] | tuple[str, ...],
