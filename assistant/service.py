@@ -18,6 +18,7 @@ from studygraph.workspace import Snapshot, Workspace
 if TYPE_CHECKING:
     from assistant.answer import Assistant
     from assistant.llm import LLM
+    from kg.cards import Card
     from kg.glossary import Glossary
     from kg.graph import ConceptGraph
     from kg.resolve import ConceptResolver
@@ -152,6 +153,13 @@ class StudyService:
                 names.extend((concept.name, *concept.aliases))
         folded = fold(query)
         return [name for name in dict.fromkeys(names) if fold(name) not in folded]
+
+    @cached_property
+    def cards(self) -> list[Card]:
+        """The review cards of this generation's notes (`kg.cards.generate_cards`), built once."""
+        from kg.cards import generate_cards
+
+        return generate_cards(self.graph, self.chunks)
 
     @cached_property
     def gap_concept_ids(self) -> frozenset[str]:

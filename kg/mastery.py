@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from kg.cards import Card, generate_cards
+from kg.cards import Card
 from kg.review import build_scheduler, load_review_state, now_utc, retrievability, stability, status
 
 if TYPE_CHECKING:
     import fsrs
 
-    from kg.graph import ConceptGraph
     from kg.review import ReviewEntry, ReviewState
-    from studygraph.records import Chunk
     from studygraph.settings import LearnSettings
     from studygraph.workspace import Workspace
 
@@ -77,13 +75,18 @@ def mastered_ids(mastery: Mapping[str, ConceptMastery]) -> list[str]:
     return [cid for cid, m in mastery.items() if m.mastered]
 
 
-def measured_mastery(workspace: Workspace, graph: ConceptGraph, chunks: Mapping[str, Chunk],
-                     settings: LearnSettings, now: datetime | None = None) -> dict[str, ConceptMastery]:
-    """Mastery measured on the workspace's cards and review history (empty when nothing was reviewed)."""
+def measured_mastery(workspace: Workspace, cards: Callable[[], Sequence[Card]], settings: LearnSettings,
+                     now: datetime | None = None) -> dict[str, ConceptMastery]:
+    """Mastery measured on the workspace's cards and review history (empty when nothing was reviewed).
+
+    Args:
+        cards: gives the cards of the notes (e.g. a `StudyService`'s cached ones); asked only when there is a
+            review history, so a learner who never reviewed pays nothing.
+    """
     state = load_review_state(workspace)
     if not state.log:
         return {}
-    return concept_mastery(generate_cards(graph, chunks), state, settings, now)
+    return concept_mastery(cards(), state, settings, now)
 
 
 def known_names(declared: Iterable[str], mastery: Mapping[str, ConceptMastery]) -> tuple[list[str], list[str]]:
@@ -98,11 +101,11 @@ def known_names(declared: Iterable[str], mastery: Mapping[str, ConceptMastery]) 
     return declared + measured, measured
 
 
-def measured_known(workspace: Workspace, graph: ConceptGraph, chunks: Mapping[str, Chunk], settings: LearnSettings,
+def measured_known(workspace: Workspace, cards: Callable[[], Sequence[Card]], settings: LearnSettings,
                    declared: Iterable[str], now: datetime | None = None) -> tuple[list[str], list[str]]:
     """What counts as known for paths and `next`, from the declared names and the workspace's reviews.
 
     Returns:
         (all known names, the names known by measurement only).
     """
-    return known_names(declared, measured_mastery(workspace, graph, chunks, settings, now))
+    return known_names(declared, measured_mastery(workspace, cards, settings, now))

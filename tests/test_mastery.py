@@ -64,7 +64,7 @@ def test_measured_mastery_changes_the_study_path_and_next(seed):
     state, end = simulate(sync_cards(ReviewState(), cards, START), linear_cards, build_scheduler(settings), 30,
                           lambda c: 3)
     update_review_state(service.workspace, lambda _: state)
-    mastery = measured_mastery(service.workspace, service.graph, service.chunks, settings, end)
+    mastery = measured_mastery(service.workspace, lambda: cards, settings, end)
     known, measured = known_names(["Python编程"], mastery)
     assert measured == ["线性代数"] and known == ["Python编程", "线性代数"]
 

@@ -47,10 +47,9 @@ class Deck:
 
 def load_deck(service: StudyService, now: datetime | None = None) -> Deck:
     """Generate the cards from the workspace and line the saved review state up with them."""
-    from kg.cards import generate_cards
     from kg.review import sync_workspace
 
-    cards = generate_cards(service.graph, service.chunks)
+    cards = list(service.cards)
     if service.settings.learn.llm_questions:
         from assistant.cards_llm import question_cards
 
@@ -223,4 +222,4 @@ def with_measured_mastery(service: StudyService, declared: list[str]) -> tuple[l
     """
     from kg.mastery import measured_known
 
-    return measured_known(service.workspace, service.graph, service.chunks, service.settings.learn, declared)
+    return measured_known(service.workspace, lambda: service.cards, service.settings.learn, declared)

@@ -153,7 +153,7 @@ def show_frontier(service: StudyService, graph: ConceptGraph, profile: Profile) 
     """Concepts ready to learn now, ranked by the goals they unlock."""
     st.subheader("Next frontier")
     st.caption("Concepts you can learn now: everything they need is known. Ranked by the goals they unlock.")
-    measured = measured_known(service.workspace, graph, service.chunks, service.settings.learn, [])[1]
+    measured = measured_known(service.workspace, lambda: service.cards, service.settings.learn, [])[1]
     items = next_frontier(graph, st.session_state.get(KNOWN, []) + _ids(service, measured),
                           st.session_state.get(GOALS, []), limit=8,
                           not_known_ids=_ids(service, profile.not_known))
@@ -183,7 +183,8 @@ def main() -> None:
                 return
             names = {c.id: c.name for c in graph.concepts}
             known = [names[i] for i in st.session_state.get(KNOWN, []) if i in names]
-            known, measured = measured_known(service.workspace, graph, service.chunks, service.settings.learn, known)
+            known, measured = measured_known(service.workspace, lambda: service.cards, service.settings.learn,
+                                             known)
             if measured:  # issue 15: what the reviews show is retained counts as known, shown apart
                 st.caption(":material/style: Known from your reviews (measured): " + render.md_text(", ".join(measured)))
             with st.spinner("Planning…"):
