@@ -9,7 +9,7 @@ from typing import Literal
 
 from assistant.text import split_sentences
 from studygraph.records import Chunk
-from studygraph.text import CJK
+from studygraph.text import CJK, has_cjk
 
 UnitKind = Literal["sentence", "list_item", "table_row", "formula", "code"]
 
@@ -18,6 +18,8 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
 _RULE = re.compile(r"^[\s\-*_=|:]+$")
 _LEAD_END = ("：", ":")
+# How a finished sentence ends (with its citation markers stripped); anything else runs on to the next line.
+_SENTENCE_ENDS = ("。", "！", "？", "!", "?", ".", "；", ";", "…", "”", "\"", "）", ")")
 # A line of code outside a fence (a chunk cut inside a code block): brackets or assignment and no run of prose.
 _CODE_SIGN = re.compile(r"[=(){}\[\]]|^\s*(?:def|class|import|from|return|for|if|elif|else|print)\b|^\s*#")
 _PROSE_RUN = re.compile(r"[A-Za-z]{2,},? [a-z]{2,},? [a-z]{2,} [a-z]{2,}")
@@ -143,7 +145,19 @@ class _Splitter:
             self.lead = cleaned
             return
         self.lead = ""
-        for sentence in split_sentences(cleaned):
+        last = self.units[-1] if self.units else None
+        if last is not None and last.kind == "sentence" and last.line_end == self.line_no(i) - 1 \
+                and not last.text.endswith(_SENTENCE_ENDS):
+            # a paragraph hard-wrapped across lines: the sentence left open on the line above goes on here
+            del self.units[-1]
+            joiner = "" if has_cjk(last.text[-1:]) and has_cjk(cleaned[:1]) else " "
+            sentences = split_sentences(last.text + joiner + cleaned)
+            self.units.append(Unit(sentences[0], "sentence", last.line_start, self.line_no(i), last.context,
+                                   last.chunk_id))
+            sentences = sentences[1:]
+        else:
+            sentences = split_sentences(cleaned)
+        for sentence in sentences:
             self.add(sentence, "sentence", i, i)
 
     def run(self) -> list[Unit]:

@@ -64,3 +64,20 @@ def test_code_cut_from_its_fence_is_one_code_unit_not_sentences():
     assert looks_like_code("x = torch.zeros(3)")
     assert not looks_like_code("The SVM loss (hinge loss) is one of two common choices.")
     assert not looks_like_code("权重 = 学习率 × 梯度")
+
+
+def test_a_sentence_hard_wrapped_across_lines_is_one_unit_with_both_lines():
+    text = ("A random forest trains many trees on bootstrap samples and lets each split consider only a random subset\n"
+            "of features. Averaging their votes lowers variance.\n"
+            "梯度提升树按顺序训练决策树，每棵新树拟合\n"
+            "前面模型的残差。\n"
+            "\n"
+            "A new paragraph stands alone\n")
+    units = [(u.text, u.line_start, u.line_end) for u in split_units(chunk(text, line_start=10))]
+    assert units == [
+        ("A random forest trains many trees on bootstrap samples and lets each split consider only a random subset "
+         "of features.", 10, 11),
+        ("Averaging their votes lowers variance.", 11, 11),
+        ("梯度提升树按顺序训练决策树，每棵新树拟合前面模型的残差。", 12, 13),
+        ("A new paragraph stands alone", 15, 15),
+    ]
