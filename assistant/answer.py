@@ -155,7 +155,10 @@ class Assistant:
 
     @cached_property
     def lexicon(self):  # noqa: ANN201 - assistant.claims.ClaimLexicon
-        return load_lexicon(self.settings.assistant.claims_file)
+        """The claim word lists, with the names of the user's own glossary when they have one (else the shipped
+        glossary's, loaded on first use)."""
+        glossary = getattr(self.sources, "glossary", None) if self.settings.graph.glossary else None
+        return load_lexicon(self.settings.assistant.claims_file, glossary=glossary)
 
     def concepts_in(self, text: str) -> list[str]:
         """Concept ids the text names, or none when the workspace has no concept graph."""
@@ -163,6 +166,14 @@ class Assistant:
             return list(self.sources.resolver.find_in_text(text))
         except (StudygraphError, FileNotFoundError) as exc:
             log.debug("no concept lookup: %s", exc)
+            return []
+
+    def vocabulary_in(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Glossary concepts the text names, present in the notes or not (see `ConceptResolver.vocabulary_in`)."""
+        try:
+            return self.sources.resolver.vocabulary_in(text)
+        except (StudygraphError, FileNotFoundError) as exc:
+            log.debug("no vocabulary lookup: %s", exc)
             return []
 
     def ask(self, question: str, params: AnswerParams | None = None,
@@ -235,7 +246,8 @@ class Assistant:
         s = self.settings.assistant
         thresholds = Thresholds(domain=s.domain_threshold, coverage=s.coverage_threshold,
                                 dense=s.not_found_threshold, cjk_dense=s.cjk_not_found_threshold)
-        return judge_relevance(question, hits, self.stats, self.concepts_in(question), thresholds)
+        return judge_relevance(question, hits, self.stats, self.concepts_in(question), thresholds,
+                               known=self.vocabulary_in(question))
 
     def similarity(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """Cosine of the question with each text, by the workspace's embedder."""
@@ -246,7 +258,18 @@ class Assistant:
     def select(self, question: str, chunks: Sequence[Chunk]) -> list[Evidence]:
         """The answer units of the passages that answer the question (see `assistant.evidence`)."""
         params = SelectionParams(max_units=self.settings.assistant.extractive_sentences)
-        return select_evidence(question, chunks, self.stats.idf, similarity=self.similarity, params=params)
+        return select_evidence(question, chunks, self.stats.idf, named=self.concept_names(question),
+                               similarity=self.similarity, params=params)
+
+    def concept_names(self, question: str) -> list[str]:
+        """The names, as the notes write them, of the graph concepts a question names ("残差连接", "BERT")."""
+        names = []
+        for concept_id in self.concepts_in(question):
+            try:
+                names.append(self.sources.resolver.graph.concept(concept_id).name)
+            except (KeyError, AttributeError):
+                continue
+        return names
 
     def _not_found(self, question: str, hits: tuple[Hit, ...]) -> Answer:
         language = language_of(question)

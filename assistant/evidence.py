@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.text import content_tokens
-from assistant.units import Unit, split_units
+from assistant.units import Unit, focus_code, split_units
 from assistant.verify import citation_for, looks_like_injection
 from studygraph.records import Chunk, Citation
 from studygraph.text import CJK, language_of
@@ -69,7 +69,7 @@ def group_lists(units: Sequence[Unit]) -> list[Unit]:
             j += 1
         if j > i and j - i < MAX_LIST_GROUP:
             joiner = "；" if CJK.search(unit.context) else "; "
-            text = joiner.join(u.text for u in units[i : j + 1])
+            text = joiner.join(u.text.rstrip("；;，, ") for u in units[i : j + 1])
             out.append(Unit(text, "list_item", unit.line_start, units[j].line_end, unit.context, unit.chunk_id))
         else:
             out.extend(units[i : j + 1])
@@ -79,14 +79,19 @@ def group_lists(units: Sequence[Unit]) -> list[Unit]:
 
 def candidate_units(question: str, chunks: Sequence[Chunk]) -> list[tuple[int, Unit]]:
     """(rank of its chunk, unit) for every unit that may answer: no injected orders; code only when the question
-    asks for code or an API, or when the best passage is code and nothing else (its code is the answer)."""
+    asks for code or an API, or when the best passage is code and nothing else (its code is the answer); the
+    outline of a code block's comments (`assistant.units.comment_outline`) only where its code may not answer."""
     code = wants_code(question)
     out = []
     for rank, chunk in enumerate(chunks):
         units = group_lists(split_units(chunk))
-        code_only = rank == 0 and units and all(u.kind == "code" for u in units)
+        code_spans = {(u.line_start, u.line_end) for u in units if u.kind == "code"}
+        code_only = rank == 0 and units and all((u.line_start, u.line_end) in code_spans for u in units)
         for unit in units:
-            if looks_like_injection(unit.full_text) or (unit.kind == "code" and not (code or code_only)):
+            if looks_like_injection(unit.full_text):
+                continue
+            outline = unit.kind != "code" and (unit.line_start, unit.line_end) in code_spans
+            if (code or code_only) if outline else (unit.kind == "code" and not (code or code_only)):
                 continue
             out.append((rank, unit))
     return out
@@ -94,11 +99,12 @@ def candidate_units(question: str, chunks: Sequence[Chunk]) -> list[tuple[int, U
 
 def key_terms(question: str, idf: Weight, named: Sequence[str] = (),
               present: Callable[[str], bool] | None = None) -> list[str]:
-    """The concepts a question names: the names the concept graph found, else its rarer content words (among
-    those `present` in the passages, when given: a word the notes lack cannot be covered)."""
+    """The concepts a question names: the names the concept graph found, else its rarer content words (either
+    among those `present` in the passages, when given: a word the notes lack cannot be covered)."""
+    named = [n for n in dict.fromkeys(named) if present is None or present(n)]
     if named:
-        return list(dict.fromkeys(named))
-    tokens = [t for t in dict.fromkeys(content_tokens(question))
+        return named
+    tokens = [t for t in dict.fromkeys(asked_about(question))
               if not t.isdigit() and (present is None or present(t))]
     if not tokens:
         return []
@@ -113,6 +119,12 @@ def mentions(text: str, term: str) -> bool:
     if CJK.search(term):
         return term in lowered
     return re.search(rf"(?<![a-z0-9]){re.escape(term)}", lowered) is not None
+
+
+def asked_about(question: str) -> list[str]:
+    """The question's content words without those that only ask for code ("残差连接的代码怎么写": 代码 asks for code,
+    and would match "要多写代码" better than the code itself)."""
+    return [t for t in content_tokens(question) if not WANTS_CODE.fullmatch(t)]
 
 
 def lexical_score(question_tokens: Sequence[str], text: str, idf: Weight) -> float:
@@ -139,8 +151,11 @@ def _overlap(a: str, b: str) -> float:
 def score_units(question: str, candidates: Sequence[tuple[int, Unit]], chunks: Sequence[Chunk], idf: Weight,
                 similarity: Callable[[str, Sequence[str]], np.ndarray] | None = None) -> list[float]:
     """Relevance of each candidate: meaning (embedder cosine, when given) and words, the heading counting as
-    context, with a small preference for better-ranked passages."""
-    q_tokens = content_tokens(question)
+    context, with a small preference for better-ranked passages. For a question that asks for code, a code unit
+    scores at least by its words (comments, identifiers): the embedder cannot read code ("残差连接的代码怎么写"
+    scores "要多写代码" at 0.36, the block with "# 自注意力 + 残差" at 0.06)."""
+    q_tokens = asked_about(question)
+    code_asked = wants_code(question)
     texts = [f"{' '.join(chunks[rank].heading_path)}\n{unit.full_text}" for rank, unit in candidates]
     lexical = [0.7 * lexical_score(q_tokens, unit.full_text, idf) + 0.3 * lexical_score(q_tokens, text, idf)
                for (_, unit), text in zip(candidates, texts, strict=True)]
@@ -152,6 +167,8 @@ def score_units(question: str, candidates: Sequence[tuple[int, Unit]], chunks: S
         # the multilingual embedder's cosine carries the choice
         across = similarity is not None and asked != language_of(unit.full_text)
         mix = 0.3 * lex + float(cos) if across else 0.5 * lex + 0.5 * float(cos)
+        if code_asked and unit.kind == "code":
+            mix = max(mix, lex)  # the embedder cannot read code: its words (comments, identifiers) speak for it
         scores.append(mix * (1.0 - 0.08 * rank))
     return scores
 
@@ -173,7 +190,8 @@ def select_evidence(question: str, chunks: Sequence[Chunk], idf: Weight, *, name
         params: how many units and how close to the best.
 
     Returns:
-        The selected units, ordered by passage rank then position.
+        The selected units: passages in the order of their best selected unit, units of one passage in reading
+        order.
     """
     p = params or SelectionParams()
     candidates = candidate_units(question, chunks)
@@ -200,9 +218,22 @@ def select_evidence(question: str, chunks: Sequence[Chunk], idf: Weight, *, name
                               for j in picked):
             continue
         picked.append(i)
-    picked.sort(key=lambda i: (candidates[i][0], candidates[i][1].line_start))
-    return [Evidence(candidates[i][1], chunks[candidates[i][0]], scores[i], tuple(covers.get(i, ())))
-            for i in picked]
+    # passages in the order of their best selected unit (the answer first, not the passage search ranked first),
+    # units of one passage in reading order
+    lead = {}
+    for i in picked:
+        lead[candidates[i][0]] = max(lead.get(candidates[i][0], float("-inf")), scores[i])
+    picked.sort(key=lambda i: (-lead[candidates[i][0]], candidates[i][0], candidates[i][1].line_start))
+    words = content_tokens(question)
+    return [Evidence(_focused(candidates[i][1], words), chunks[candidates[i][0]], scores[i],
+                     tuple(covers.get(i, ()))) for i in picked]
+
+
+def _focused(unit: Unit, words: Sequence[str]) -> Unit:
+    """A code unit as quoted and given to the model: long code cut to the lines about the question."""
+    if unit.kind != "code":
+        return unit
+    return replace(unit, text=focus_code(unit.text, words))
 
 
 def _defining_unit(term: str, order: Sequence[int], candidates: Sequence[tuple[int, Unit]],

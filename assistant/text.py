@@ -8,7 +8,7 @@ import logging
 import re
 from functools import lru_cache
 
-from studygraph.text import CJK_CHARS, has_cjk
+from studygraph.text import CJK_CHARS, has_cjk, jieba_module
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +23,16 @@ EN_STOPWORDS = frozenset(
     your he she they them their his her not no yes so than too very just also only any some all each more most
     such both either neither between through during before after above below up down out off again further once
     please tell explain describe give show mean means meaning use used using way ways work works learn
+    specifically additionally moreover furthermore however therefore thus hence instance words summary overall
     """.split()
 )
 ZH_STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 也 都 就 还 又 而 并 被 把 对 从 向 为 以 于 这 那 这个 那个 这些 那些 之 其 它 他 她
     我 你 我们 你们 他们 什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪个 哪里 吗 呢 吧 啊 呀 么 有 没有 没 不
     会 能 可以 应该 需要 要 想 请 一下 一个 一种 一些 些 个 种 中 上 下 里 时 时候 是否 么样 多少 几 做 用 使用
-    讲 讲讲 说 说说 介绍 解释 简单 一般 主要 通常 意思 作用 区别 关系 方法 东西 问题 笔记 知识
+    讲 讲讲 说 说说 写 介绍 解释 简单 一般 主要 通常 意思 作用 区别 关系 方法 东西 问题 笔记 知识
+    具体 具体来说 来说 此外 另外 因此 所以 然而 但是 但 同时 也就是说 换句话说 总之 总的来说 例如 比如 而且 并且
+    从而 因而 然后 另一方面 其中
     """.split()
 )
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
@@ -39,16 +42,6 @@ _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 def split_camel(text: str) -> str:
     """CamelCase identifiers split into words ("PositionalEncoding" -> "Positional Encoding"; "LoRA" stays)."""
     return _CAMEL.sub(" ", text)
-
-
-@lru_cache(maxsize=1)
-def jieba_module():  # noqa: ANN201 - the jieba module, imported and initialised once
-    """jieba, imported on first use with its dictionary loaded and its log quiet."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
 
 
 @lru_cache(maxsize=8192)

@@ -4,12 +4,13 @@ formula, code block), each with the file lines it comes from."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from assistant.text import split_sentences
 from studygraph.records import Chunk
-from studygraph.text import CJK, has_cjk
+from studygraph.text import CJK, CJK_CHARS, has_cjk
 
 UnitKind = Literal["sentence", "list_item", "table_row", "formula", "code"]
 
@@ -23,7 +24,11 @@ _SENTENCE_ENDS = ("。", "！", "？", "!", "?", ".", "；", ";", "…", "”", 
 # A line of code outside a fence (a chunk cut inside a code block): brackets or assignment and no run of prose.
 _CODE_SIGN = re.compile(r"[=(){}\[\]]|^\s*(?:def|class|import|from|return|for|if|elif|else|print)\b|^\s*#")
 _PROSE_RUN = re.compile(r"[A-Za-z]{2,},? [a-z]{2,},? [a-z]{2,} [a-z]{2,}")
-MAX_CODE_LINES = 14
+MAX_CODE_LINES = 14  # a quoted code block longer than this shows the lines about the question (see `focus_code`)
+# A line that is only images or links ("![图5 ReLU](relu.jpg)", "[图5 ReLU](../images/relu.jpg)"): it says nothing
+# an answer can quote, and its path words would count as words of the passage.
+_ANCHORS_ONLY = re.compile(r"^(?:\[[^\]]*\]\(#[^)]*\)[\s,，;；]*)+$")  # "[预训练模型](#六预训练模型)"
+_LINKS_ONLY = re.compile(r"^(?:!?\[[^\]]*\]\([^)]*\)[\s,，;；]*)+$")
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,29 @@ def looks_like_code(line: str) -> bool:
             and not line.rstrip().endswith((".", "?", "!")))
 
 
+_COMMENT = re.compile(r"^\s*(?:#|//|--)\s*(?P<text>[^#!].*?)\s*$")
+# A comment that names what the next lines do ("# 权重衰减", "# Cosine annealing"), not a sentence or commented code.
+_OUTLINE_MAX_CJK = 16
+_WORDLIKE = re.compile(f"[A-Za-z{CJK_CHARS}]")
+_OUTLINE_MAX_WORDS = 6
+
+
+def comment_outline(code_lines: list[str]) -> list[str]:
+    """The short comments that title the parts of a code block ("# Dropout", "# 批归一化", "# 权重衰减"), when it
+    has two or more: notes often list the methods of a topic as commented code, and those names answer "which
+    methods are there" in words, while the code itself is only shown when code is asked for."""
+    names = []
+    for line in code_lines:
+        match = _COMMENT.match(line)
+        if not match:
+            continue
+        text = match.group("text")
+        short = len(text) <= _OUTLINE_MAX_CJK if has_cjk(text) else len(text.split()) <= _OUTLINE_MAX_WORDS
+        if short and _WORDLIKE.search(text) and not _CODE_SIGN.search(text) and text not in names:
+            names.append(text)
+    return names if len(names) >= 2 else []
+
+
 class _Splitter:
     """Walks a chunk's lines once; `lead` is the last lead-in line ("核心概念：") that the next items belong to."""
 
@@ -106,7 +134,7 @@ class _Splitter:
         return self.chunk.line_start + i
 
     def add(self, text: str, kind: UnitKind, first: int, last: int, context: str = "") -> None:
-        if text.strip():
+        if text.strip() and (_WORDLIKE.search(text) or kind in ("code", "formula")):  # a stray "!" is no unit
             self.units.append(Unit(text.strip(), kind, self.line_no(first), self.line_no(last), context,
                                    self.chunk.id))
 
@@ -114,15 +142,18 @@ class _Splitter:
         end = _fenced(self.lines, i)
         body = self.lines[i:end]
         kind: UnitKind = "formula" if self.lines[i].strip().startswith("$$") else "code"
-        if kind == "code" and len(body) > MAX_CODE_LINES:
-            body = [*body[: MAX_CODE_LINES - 1], "...", body[-1]]
         self.add("\n".join(body), kind, i, end - 1, context=self.lead)
+        outline = comment_outline(self.lines[i + 1 : end - 1]) if kind == "code" else []
+        if outline:
+            joiner = "；" if any(has_cjk(c) for c in outline) else "; "
+            self.add(joiner.join(outline), "list_item", i, end - 1, context=self.lead)
         self.lead = ""
         return end
 
     def prose(self, i: int, stripped: str) -> None:
         if _LIST_ITEM.match(stripped):
-            self.add(clean_line(stripped), "list_item", i, i, context=self.lead)
+            if not _ANCHORS_ONLY.match(clean_line(stripped)):  # a table of contents is navigation, not content
+                self.add(clean_line(stripped), "list_item", i, i, context=self.lead)
             return
         if stripped.startswith("|"):
             if self.header is None:
@@ -141,6 +172,8 @@ class _Splitter:
             self.lead = ""
             return
         cleaned = clean_line(stripped)
+        if _LINKS_ONLY.match(cleaned):
+            return
         if cleaned.endswith(_LEAD_END):
             self.lead = cleaned
             return
@@ -177,11 +210,44 @@ class _Splitter:
         return self.units
 
 
+def focus_code(code: str, words: Iterable[str], limit: int = MAX_CODE_LINES) -> str:
+    """A long code block cut down to the lines about the question: each line holding one of its `words` (with the
+    lines around it, and the two after a comment that holds one: "# 数据清洗" titles what follows), the fences
+    kept and each gap marked "..."; the block's head when no line holds a word. Short blocks stay whole."""
+    lines = code.split("\n")
+    if len(lines) <= limit:
+        return code
+    fenced = lines[0].lstrip().startswith(("```", "~~~")) and lines[-1].lstrip().startswith(("```", "~~~"))
+    head, body, tail = (lines[:1], lines[1:-1], lines[-1:]) if fenced else ([], lines, [])
+    budget = limit - len(head) - len(tail)
+    lowered = [line.lower() for line in body]
+    wanted = [w.lower() for w in words if len(w) >= 2]
+    hits = [i for i, line in enumerate(lowered) if any(w in line for w in wanted)]
+    keep: list[int] = []
+    for i in hits:
+        after = 2 if _COMMENT.match(body[i]) else 1
+        for j in range(i - 1, i + after + 1):
+            if 0 <= j < len(body) and j not in keep and body[j].strip():
+                keep.append(j)
+    keep = sorted(keep[:budget]) if keep else list(range(min(budget - 1, len(body))))
+    out, last = list(head), -1
+    for j in keep:
+        if j > last + 1:
+            out.append("...")
+        out.append(body[j])
+        last = j
+    if last < len(body) - 1:
+        out.append("...")
+    return "\n".join([*out, *tail])
+
+
 def split_units(chunk: Chunk) -> list[Unit]:
     """Split a chunk into answer units, in reading order.
 
     Sentences are split at terminators; list items keep their lead-in line as `context`; a table row is written
-    as "header: cell; ..." pairs; fenced code and $$ formulas are one unit each (long code is shortened).
+    as "header: cell; ..." pairs; fenced code and $$ formulas are one unit each, whole (an answer quoting long code
+    shows the lines about its question: `focus_code`); the short comments that title a code block's parts are
+    also one list unit.
 
     Args:
         chunk: a passage of the notes.

@@ -1,10 +1,9 @@
 """Answer quality per question set: does the answer state the fact, cite its passage, come from the model; not-found
-on out-of-scope questions; time to the first checked sentence and to the whole answer. Also the claim verifier's
-accuracy on its labelled set, and the signals behind the not-found decision.
+on out-of-scope questions; time to the first checked sentence and to the whole answer; the signals behind the
+not-found decision (--calibrate). The claim verifier's accuracy on its labelled set: bench/claims.py.
 
 Usage:
     python bench/answers.py [--sets seed paddle ...] [--split tune|test|all] [--no-llm] [--model NAME] [--json]
-    python bench/answers.py --claims            # verifier accuracy on tests/data/claims-labelled.jsonl
     python bench/answers.py --calibrate [...]   # relevance signals of dev and out-of-scope questions
 
 Each set's notes are ingested once into --cache (default /tmp/sg/ws-NAME) with the configured
@@ -33,10 +32,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from assistant.answer import AnswerParams  # noqa: E402
-from assistant.claims import check_claim  # noqa: E402
 from assistant.service import StudyService  # noqa: E402
 from assistant.text import content_tokens  # noqa: E402
-from assistant.units import split_units  # noqa: E402
+from assistant.units import focus_code, split_units  # noqa: E402
 from retrieval.evaluate import QAItem, is_relevant, load_qa  # noqa: E402
 from studygraph.settings import load_settings  # noqa: E402
 
@@ -49,7 +47,6 @@ SETS = {
     "obsidian": (DATA / "corpora" / "obsidian-thesis-en", DATA / "obsidian-dev-qa.jsonl"),
 }
 OOD = DATA / "ood-questions.jsonl"
-CLAIMS = DATA / "claims-labelled.jsonl"
 
 
 def load_ood(split: str) -> list[dict]:
@@ -82,7 +79,9 @@ def states_fact(answer_text: str, item: QAItem, service: StudyService) -> bool:
         if not is_relevant(chunk, item):
             continue
         for unit in split_units(chunk):
-            words = set(content_tokens(unit.full_text))
+            # long code is quoted by its lines about the question (assistant.units.focus_code): judge those
+            text = focus_code(unit.full_text, content_tokens(item.q)) if unit.kind == "code" else unit.full_text
+            words = set(content_tokens(text))
             if len(words) >= 2 and words & (asked | set(content_tokens(" ".join(chunk.heading_path)))) \
                     and len(words & said) >= 0.6 * len(words):
                 return True
@@ -118,7 +117,8 @@ def evaluate_set(name: str, service: StudyService, split: str, params: AnswerPar
                      "first": first, "total": total, "answer": answer.answer})
         if verbose:
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
-    oos = [service.assistant.ask(r["q"], params).mode == "not_found" for r in ood]
+    oos_modes = [service.assistant.ask(r["q"], params).mode for r in ood]
+    oos = [mode == "not_found" for mode in oos_modes]
     answered = [r for r in rows if r["answered"]]
     share = (lambda xs: round(sum(xs) / len(xs), 3) if xs else None)  # noqa: E731
     return {
@@ -131,22 +131,8 @@ def evaluate_set(name: str, service: StudyService, split: str, params: AnswerPar
         "first_s": round(statistics.median(r["first"] for r in rows), 2) if rows else None,
         "total_s": round(statistics.median(r["total"] for r in rows), 2) if rows else None,
         "rows": rows,
+        "oos_answered": [r["q"] for r, mode in zip(ood, oos_modes, strict=True) if mode != "not_found"],
     }
-
-
-def claims_accuracy() -> dict:
-    """The verifier on its labelled sentences, per half: supported accepted, corrupted rejected."""
-    rows = [json.loads(line) for line in CLAIMS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    out: dict = {}
-    for half in ("tune", "test"):
-        subset = [r for r in rows if r["half"] == half]
-        ok = [(r, check_claim(r["sentence"], r["unit"], r["language"]).ok) for r in subset]
-        supported = [passed for r, passed in ok if r["supported"]]
-        corrupted = [not passed for r, passed in ok if not r["supported"]]
-        out[half] = {"sentences": len(subset), "accepts_supported": round(sum(supported) / len(supported), 3),
-                     "rejects_corrupted": round(sum(corrupted) / len(corrupted), 3),
-                     "missed": [r["sentence"] for r, passed in ok if passed != r["supported"]]}
-    return out
 
 
 def relevance_rows(service: StudyService, name: str, split: str, k: int) -> list[dict]:
@@ -174,15 +160,11 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--no-llm", action="store_true")
     parser.add_argument("--limit", type=int)
-    parser.add_argument("--claims", action="store_true", help="Only the verifier's accuracy.")
     parser.add_argument("--calibrate", action="store_true", help="Only the relevance signals.")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    if args.claims:
-        print(json.dumps(claims_accuracy(), ensure_ascii=False, indent=2))
-        return
     params = AnswerParams(k=args.k, use_llm=not args.no_llm)
     for name in args.sets:
         service = open_service(name, args.cache, args.model)

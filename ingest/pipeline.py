@@ -326,10 +326,20 @@ def _nothing_message(paths: Sequence[Path | str], skipped: list[Skipped], settin
             "(hidden folders, .git and node_modules are not searched).")
 
 
-def _needs_write(run: _Run, previous: PreviousState | None) -> bool:
+def _needs_write(run: _Run, previous: PreviousState | None, settings: Settings) -> bool:
+    """Whether the notes or what the indexes are built with changed (a BM25 setting changed with no note edited
+    still needs a new lexical index: without one the setting would silently never apply)."""
     if previous is None or run.read or run.dropped:
         return True
-    return any(not previous.snapshot.has(c) for c in ("faiss.index", "lexical", "vectors"))
+    if any(not previous.snapshot.has(c) for c in ("faiss.index", "lexical", "vectors")):
+        return True
+    from retrieval.indexing import LEXICAL_CONFIG, lexical_config
+
+    try:
+        built = json.loads(previous.snapshot.path(LEXICAL_CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError, WorkspaceError):
+        return True
+    return built != lexical_config(settings.retrieval)
 
 
 def _plan(paths: Sequence[Path | str], settings: Settings, previous: PreviousState | None,
@@ -378,7 +388,7 @@ def ingest_paths(paths: Sequence[Path | str], settings: Settings, embedder: Embe
         report.read, report.unchanged, report.dropped = run.read, run.unchanged, run.dropped
         report.skipped = [{"path": s.path, "reason": s.reason} for s in run.skipped]
         report.repaired = run.repaired
-        if _needs_write(run, previous):
+        if _needs_write(run, previous, settings):
             if previous is not None:  # the name was checked on load; the dimension needs the model
                 check_embedder(workspace.root, previous.snapshot.manifest, embedder.name, embedder.dim)
             with workspace.transaction() as tx:

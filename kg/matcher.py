@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kg.names import is_abbreviation, normalize_name
-from studygraph.text import has_cjk, is_cjk
+from studygraph.text import has_cjk, is_cjk, jieba_module
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,7 @@ def jieba_tokenizer():  # noqa: ANN201 - a private jieba.Tokenizer (the global o
     (tens of ms) is the very dictionary a fresh `Tokenizer().initialize()` would read, since nothing adds
     words to the global tokenizer.
     """
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()  # the global tokenizer: idempotent and locked inside jieba
+    jieba = jieba_module()  # the global tokenizer, loaded once per process
     tokenizer = jieba.Tokenizer()
     with jieba.dt.lock:
         tokenizer.FREQ, tokenizer.total = dict(jieba.dt.FREQ), jieba.dt.total

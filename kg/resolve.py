@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -142,6 +143,27 @@ class ConceptResolver:
                 for name in self.glossary.entry(key).names:
                     names.setdefault(name, concept_id)
         return TermMatcher(names, ignore=STOP_NAMES)
+
+    @cached_property
+    def _vocabulary_matcher(self) -> TermMatcher | None:
+        if self.glossary is None:
+            return None
+        return TermMatcher({name: entry.key for entry in self.glossary for name in entry.names}, ignore=STOP_NAMES)
+
+    def vocabulary_in(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The glossary concepts a free text names, whether the notes have them or not: (the name as written in
+        the text, every name of the concept in both languages), longest match first, in text order.
+
+        "EM算法的E步和M步分别做什么" -> [("EM算法", ("EM算法", "EM algorithm", "期望最大化算法", ...))].
+        """
+        if self._vocabulary_matcher is None or not text.strip():
+            return []
+        found: dict[str, tuple[str, tuple[str, ...]]] = {}
+        spans = unicodedata.normalize("NFKC", text)  # the text the matcher's spans index
+        for match in self._vocabulary_matcher.find(text):
+            names = self.glossary.entry(match.concept_id).names
+            found.setdefault(match.concept_id, (spans[match.start:match.end], names))
+        return list(found.values())
 
     def find_in_text(self, text: str) -> list[str]:
         """Ids of the concepts a free text names (any alias, either language), longest match first, in order.

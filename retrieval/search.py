@@ -97,6 +97,11 @@ def has_content(chunk: Chunk) -> bool:
     return any(ch.isalnum() for line in chunk.text.splitlines() if not _NON_CONTENT_LINE.match(line) for ch in line)
 
 
+def _sliding(floor: float, query: str) -> float:
+    """A factor that is `floor` for an all-Chinese query and 1 for a query with no Chinese, linear in between."""
+    return floor + (1.0 - floor) * (1.0 - cjk_share(query))
+
+
 def _hit(rank: int, chunk: Chunk, score: float, scores: dict[str, float]) -> Hit:
     # Every field is already a validated record or a float: skip re-validation on the query path.
     return Hit.model_construct(rank=rank, chunk=chunk, score=score, scores=scores)
@@ -287,9 +292,10 @@ class HybridSearcher:
     def _alias_tokens(self, query: str) -> tuple[list[str], float]:
         """Tokens of the other names (aliases, the other language) of the concepts a query names, and their
         BM25 weight: "长短期记忆网络" also looks for "LSTM", "collaborative filtering" for "协同过滤"."""
-        if self.settings.alias_weight <= 0:
+        weight = self.settings.alias_weight * self.alias_factor(query)
+        if weight <= 0:
             return [], 0.0
-        return tokenize(" ".join(self._lookup("query_terms", query))), self.settings.alias_weight
+        return tokenize(" ".join(self._lookup("query_terms", query))), weight
 
     def _fuse(self, query: str, dense_ids: list[str], lexical_ids: list[str],
               k: int) -> tuple[list[tuple[str, float]], set[str]]:
@@ -317,8 +323,15 @@ class HybridSearcher:
         """How much of dense_weight a query gets: USE reads Chinese, but on Chinese questions its ranking is
         still weaker than BM25's over jieba words, so the weight slides from cjk_dense_weight (all Chinese) to 1
         (no Chinese)."""
-        floor = self.settings.cjk_dense_weight
-        return floor + (1.0 - floor) * (1.0 - cjk_share(query))
+        return _sliding(self.settings.cjk_dense_weight, query)
+
+    def alias_factor(self, query: str) -> float:
+        """How much of alias_weight a query gets: a Chinese question's own words (jieba words and character
+        bigrams) already match most spellings its concepts take in Chinese notes, and their other names add noise
+        (an ambiguous word's other sense, a neighbouring concept) about as often as matches; an English question
+        needs them most (the bridge to Chinese notes). Slides from cjk_alias_weight (all Chinese) to 1 (no
+        Chinese)."""
+        return _sliding(self.settings.cjk_alias_weight, query)
 
     def _lookup(self, name: str, query: str) -> list[str]:
         """What a concept-graph callback gives (chunk ids: only returnable ones); a workspace without a usable

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import unicodedata
-from functools import lru_cache
 
-from studygraph.text import CJK_RUN
+from studygraph.text import CJK_RUN, jieba_module
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +37,6 @@ STOPWORDS = ENGLISH_STOPWORDS | CHINESE_STOPWORDS
 
 # Single characters that glue phrases together; a bigram holding one is not a useful index term.
 _FUNCTION_CHARS = frozenset("的了是在和与或及等也就都而被把让对从到为以之其这那吗呢吧啊我你他它个些很更最还又并且即但怎么什哪有")
-
-_jieba_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _jieba():  # noqa: ANN202 - the jieba module, imported and initialized once
-    import jieba
-
-    with _jieba_lock:
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-    return jieba
-
 
 def _stem(word: str) -> str:
     """A light English plural stemmer: 'networks' -> 'network', 'queries' -> 'query'; short words untouched."""
@@ -97,7 +82,7 @@ def _latin_tokens(segment: str) -> list[str]:
 
 
 def _cjk_tokens(run: str, bigrams: bool = True) -> list[str]:
-    words = [t for t in _jieba().lcut_for_search(run, HMM=True) if t.strip() and t not in STOPWORDS]
+    words = [t for t in jieba_module().lcut_for_search(run, HMM=True) if t.strip() and t not in STOPWORDS]
     if not bigrams:
         return words
     # Character bigrams catch what segmentation gets wrong (带动量 -> 带动 + 量 loses 动量) and partial

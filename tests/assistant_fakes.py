@@ -126,12 +126,18 @@ class ScriptedLLM:
 class FakeResolver:
     """Finds concept names in text (case-insensitive), like kg.resolve's `find_in_text`."""
 
-    def __init__(self, names: dict[str, Sequence[str]]):
+    def __init__(self, names: dict[str, Sequence[str]], vocabulary: Sequence[Sequence[str]] = ()):
         self.names = names
+        self.vocabulary = [tuple(v) for v in vocabulary]  # glossary entries: all names of each
 
     def find_in_text(self, text: str) -> list[str]:
         lowered = text.lower()
         return [cid for cid, aliases in self.names.items() if any(a.lower() in lowered for a in aliases)]
+
+    def vocabulary_in(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        lowered = text.lower()
+        return [(next(n for n in names if n.lower() in lowered), names) for names in self.vocabulary
+                if any(n.lower() in lowered for n in names)]
 
 
 class FakeService:

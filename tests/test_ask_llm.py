@@ -61,6 +61,27 @@ def test_out_of_domain_questions_are_not_in_the_notes(seed_service, question):
     assert answer.nearest and not answer.citations
 
 
+def test_near_domain_questions_the_seed_does_not_cover_are_not_found_and_its_own_questions_are_answered(
+        seed_service):
+    """The not-found decision over the seed with every dev question: the out-of-scope ones (half of them machine
+    learning the seed lacks: EM算法, 脉冲神经网络, DPO, isolation forests) and the seed's own dev questions.
+    Measured (no LLM): out-of-scope not found 23/23 (tune) and 22/23 (test), 17/22 of the later "fresh" ones (not
+    asserted: the rest name what the seed does name, t-SNE, DBSCAN); seed questions answered 29/30 (tune) and 26/30
+    (test). Floors: one out-of-scope question per half, two seed questions below."""
+    qa = Path(__file__).parent / "data"
+    rows = [json.loads(line) for line in (qa / "ood-questions.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    params = AnswerParams(k=5, use_llm=False)
+    for half, floor in (("tune", 0.95), ("test", 0.95)):
+        oos = [r["q"] for r in rows if r["split"] == half]
+        missed = [q for q in oos if seed_service.assistant.ask(q, params).mode != "not_found"]
+        assert len(missed) <= (1 - floor) * len(oos) + 0.01, (half, missed)
+    own = [json.loads(line)["q"] for line in (qa / "seed-dev-qa.jsonl").read_text(encoding="utf-8").splitlines()
+           if line.strip()]
+    unanswered = [q for q in own if seed_service.assistant.ask(q, params).mode in ("not_found", "named_only")]
+    assert len(unanswered) <= 0.12 * len(own), unanswered
+
+
 def test_no_llm_answers_from_the_right_section(seed_service):
     answer = seed_service.assistant.ask("BERT的预训练任务是什么", AnswerParams(k=5, use_llm=False))
     assert answer.mode == "extractive"

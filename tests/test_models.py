@@ -73,3 +73,39 @@ def test_bundled_gguf_answers_in_chat_turns_through_its_own_template(bundled_llm
     reply = "".join(bundled_llm.chat(question, GenerationParams(max_tokens=8, temperature=0)))
     assert "Paris" in reply, reply
     assert not re.search(r"<\|im_(start|end)\|>|<(start|end)_of_turn>", reply), reply  # turns end, never leak
+
+
+@pytest.mark.parametrize(("cpus", "busy", "decode", "prompt"), [
+    (2, 0.1, 1, 2),   # an idle 2-core machine reads the prompt on both cores, decodes on one
+    (2, 1.2, 1, 1),   # another process holds a core: one thread each, no stalls
+    (2, 3.5, 1, 1),
+    (8, 2.0, 4, 6),
+    (1, 0.0, 1, 1),
+    (2, None, 1, 1),  # cannot tell: as many as decode
+])
+def test_llama_threads_decode_on_half_the_cores_and_read_the_prompt_on_the_idle_ones(monkeypatch, cpus, busy,
+                                                                                     decode, prompt):
+    import os
+
+    from assistant import llama_cpp_backend as backend
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(backend, "busy_elsewhere", lambda: busy)
+    assert backend.default_threads() == decode
+    assert backend.prompt_threads(decode) == prompt
+
+
+def test_busy_elsewhere_sees_a_core_kept_busy_while_it_samples():
+    import threading
+    import time
+
+    from assistant.llama_cpp_backend import busy_elsewhere
+
+    stop = time.perf_counter() + 0.6
+    spinner = threading.Thread(target=lambda: [None for _ in iter(lambda: time.perf_counter() > stop, True)])
+    spinner.start()  # another thread keeps one core busy while the calling thread sleeps and samples
+    try:
+        measured = busy_elsewhere(0.3)
+    finally:
+        spinner.join()
+    assert measured is not None and 0.5 <= measured <= (__import__("os").cpu_count() or 1), measured

@@ -81,6 +81,24 @@ def test_unchanged_notes_do_no_work(tmp_path: Path, notes: Path):
     assert Workspace(settings.workspace).read_manifest().generation == first.generation
 
 
+def test_a_changed_bm25_setting_rebuilds_the_lexical_index_though_no_note_changed(tmp_path: Path, notes: Path):
+    import json
+
+    from retrieval.indexing import LEXICAL_CONFIG
+
+    settings, embedder = _settings(tmp_path), CountingEmbedder()
+    first = ingest_paths([notes], settings, embedder)
+    embedder.embedded.clear()
+    changed = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={"heading_repeat": 4})})
+    again = ingest_paths([notes], changed, embedder)
+    assert again.written and again.generation == first.generation + 1 and again.unchanged == 4
+    built = Workspace(settings.workspace).snapshot()
+    assert json.loads(built.path(LEXICAL_CONFIG).read_text(encoding="utf-8"))["heading_repeat"] == 4
+    assert not [t for t in embedder.embedded if t in {c.context_text() for c in _chunks(settings)}], "no re-embedding"
+    third = ingest_paths([notes], changed, embedder)
+    assert not third.written and third.generation == again.generation
+
+
 def test_editing_one_note_replaces_only_its_chunks(tmp_path: Path, notes: Path):
     settings, embedder = _settings(tmp_path), CountingEmbedder()
     ingest_paths([notes], settings, embedder)

@@ -72,3 +72,25 @@ def test_a_question_about_names_the_notes_never_use_is_not_found_even_when_it_sh
     decided = judge_relevance("how does RLHF train its reward model", hits(LORA, dense=0.9), STATS,
                               concepts=["c-lora"])
     assert not decided.relevant and decided.missing == ("RLHF",)
+
+
+def test_a_vocabulary_concept_counts_as_present_by_any_of_its_names_and_as_one_name():
+    from assistant.relevance import missing_terms
+
+    lora = ("LoRA", "低秩适配", "Low-Rank Adaptation")
+    em = ("EM算法", "EM algorithm", "期望最大化算法")
+    # the notes say LoRA: a question naming it in Chinese is about something the notes have
+    assert missing_terms("低秩适配为什么省参数", STATS, known=[("低秩适配", lora)]) == []
+    # "EM" alone may be in the notes as some other abbreviation; the concept the question names is not
+    notes_with_em = CorpusStats([*CHUNKS, CHUNKS[0].model_copy(update={"id": "em", "text": "指标: F1, EM"})])
+    assert notes_with_em.df("em") > 0
+    assert missing_terms("EM算法的E步和M步分别做什么", notes_with_em) == []
+    assert missing_terms("EM算法的E步和M步分别做什么", notes_with_em, known=[("EM算法", em)]) == ["EM算法"]
+    # a question about what the notes have, relating it to something they lack, is answerable...
+    assert missing_terms("LoRA和EM算法有什么关系", notes_with_em, known=[("LoRA", lora), ("EM算法", em)]) == []
+    # ...one about what they lack, relating it to what they have, is not
+    assert missing_terms("EM算法和LoRA有什么区别", notes_with_em, known=[("EM算法", em), ("LoRA", lora)]) == ["EM算法"]
+    # hyphenated or spaced, a name the notes use is present
+    ffn = ("前馈网络", "feed-forward network")
+    notes_ffn = CorpusStats([CHUNKS[0].model_copy(update={"id": "f", "text": "a feed forward network follows"})])
+    assert missing_terms("what does the feed-forward network do", notes_ffn, known=[("feed-forward network", ffn)]) == []

@@ -165,3 +165,10 @@ def test_picker_labels_carry_every_language_so_typing_an_alias_finds_the_concept
             search_concepts(resolver, typed)[0] == wanted, typed
     assert search_concepts(resolver, "我想学LoRA")[0] == resolver.resolve("LoRA").concept_id
     assert search_concepts(resolver, "   ") == []
+
+
+def test_vocabulary_in_finds_glossary_concepts_the_notes_lack_with_all_their_names(resolver):
+    found = dict(resolver.vocabulary_in("EM算法的E步和M步分别做什么？LoRA 呢"))
+    assert "EM算法" in found and "EM algorithm" in found["EM算法"] and "期望最大化算法" in found["EM算法"]
+    assert "低秩适配" in found["LoRA"]
+    assert resolver.vocabulary_in("如何做红烧肉") == []

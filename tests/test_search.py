@@ -14,8 +14,9 @@ from retrieval.indexing import FAISS_INDEX, LEXICAL_DIR, VECTOR_IDS
 from retrieval.search import HybridSearcher, SearchParams, fuse_rrf, order_by
 from retrieval.store import read_chunks
 from retrieval.vector_index import VectorIndex
-from retrieval_corpus import build_workspace, chunk_under, corpus_chunks, make_chunk
+from retrieval_corpus import PASSAGES, build_workspace, chunk_under, corpus_chunks, make_chunk
 from studygraph.errors import InputError, WorkspaceError
+from studygraph.records import Chunk
 from studygraph.settings import RetrievalSettings
 from studygraph.workspace import Workspace
 
@@ -164,6 +165,26 @@ def test_other_names_of_named_concepts_expand_the_lexical_query(workspace: Path,
     assert searcher.search(query, SearchParams(k=1))[0].chunk == mdp
     off = open_searcher(workspace, fake_embedder, RetrievalSettings(alias_weight=0), query_terms=searcher.query_terms)
     assert off.search(query, SearchParams(k=3))[0].chunk != mdp
+
+
+def test_a_chinese_question_weighs_its_concepts_other_names_less(tmp_path: Path, fake_embedder) -> None:
+    # 步长 is the learning rate here, but the graph also reads it as a convolution's stride: the passage reached
+    # only through those other names scores cjk_alias_weight of the full expansion for an all-Chinese question,
+    # while the passage the question's own words find stays first.
+    rate = make_chunk(("AI笔记", "学习率"), "学习率就是梯度下降的步长：太大会震荡，太小收敛很慢。", 10)
+    stride = make_chunk(("AI笔记", "卷积步幅"), "步幅（stride）：卷积核每次移动的格数，步幅越大输出越小。", 11)
+    build_workspace(tmp_path, [*corpus_chunks(), rate, stride], fake_embedder)
+
+    def stride_score(query: str, settings: RetrievalSettings) -> tuple[float, Chunk]:
+        searcher = open_searcher(tmp_path, fake_embedder, settings, query_terms=lambda q: ["stride", "步幅"])
+        hits = searcher.search(query, SearchParams(k=len(PASSAGES) + 2))
+        return next(h.scores["lexical"] for h in hits if h.chunk == stride), hits[0].chunk
+
+    damped, first = stride_score("梯度下降的步长怎么选", RetrievalSettings(cjk_alias_weight=0.35))
+    full, _ = stride_score("梯度下降的步长怎么选", RetrievalSettings(cjk_alias_weight=1.0))
+    assert first == rate and damped == pytest.approx(0.35 * full)
+    english, _ = stride_score("how large a step should gradient descent take", RetrievalSettings(cjk_alias_weight=0.35))
+    assert english == pytest.approx(full)  # an English question keeps the whole bridge to Chinese notes
 
 
 def test_heading_only_chunks_are_never_returned(tmp_path: Path, fake_embedder) -> None:

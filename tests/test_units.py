@@ -81,3 +81,50 @@ def test_a_sentence_hard_wrapped_across_lines_is_one_unit_with_both_lines():
         ("梯度提升树按顺序训练决策树，每棵新树拟合前面模型的残差。", 12, 13),
         ("A new paragraph stands alone", 15, 15),
     ]
+
+
+def test_a_line_of_only_images_or_links_is_not_an_answer_unit_and_a_list_reads_without_doubled_separators():
+    text = ("ReLU 的优点：\n- 收敛速度快；\n- 计算简单；\n\n[图5 ReLU](../../images/relu.jpg)\n"
+            "![曲线](relu-curve.png) [图6](a.png)\n见 [原论文](https://arxiv.org/abs/1803.08375) 的第二节。")
+    units = split_units(chunk(text, line_start=1))
+    texts = [u.full_text for u in units]
+    assert not any("relu.jpg" in t or "relu-curve" in t for t in texts), texts
+    assert any(t.startswith("见 [原论文]") for t in texts), "a sentence that carries a link is still a unit"
+    grouped = group_lists(units)
+    assert grouped[0].text == "收敛速度快；计算简单", grouped[0].text
+
+
+def test_a_code_block_titled_by_short_comments_also_gives_their_names_as_one_list_unit():
+    text = ("正则化：\n```python\n# Dropout\nnn.Dropout(p=0.5)\n\n# 权重衰减\nopt = Adam(params, weight_decay=1e-5)\n"
+            "# this comment is a whole sentence explaining the next line in detail\n# x = old_call(y)\n"
+            "# 标签平滑\nloss = nn.CrossEntropyLoss(label_smoothing=0.1)\n```\n\n```python\n# only one\nx = 1\n```")
+    units = split_units(chunk(text, line_start=100))
+    outlines = [u for u in units if u.kind == "list_item"]
+    assert len(outlines) == 1, [u.full_text for u in units]
+    outline = outlines[0]
+    assert outline.full_text == "正则化：Dropout；权重衰减；标签平滑"
+    code = next(u for u in units if u.kind == "code")
+    assert (outline.line_start, outline.line_end) == (code.line_start, code.line_end) == (101, 111)
+
+
+def test_a_line_without_a_word_is_not_a_unit():
+    units = split_units(chunk("K近邻的思想：物以类聚。\n!\n\n- ……\n$$x^2$$", line_start=1))
+    assert [u.kind for u in units] == ["sentence", "formula"], [u.text for u in units]
+
+
+def test_long_code_is_quoted_by_the_lines_about_the_question():
+    from assistant.units import MAX_CODE_LINES, focus_code
+
+    body = [f"x{i} = step({i})" for i in range(30)]
+    body[20:22] = ["# 数据清洗", "df.dropna()  # 删除空值"]
+    code = "\n".join(["```python", *body, "```"])
+    focused = focus_code(code, ["删除", "缺失值"])
+    lines = focused.split("\n")
+    assert lines[0] == "```python" and lines[-1] == "```" and len(lines) <= MAX_CODE_LINES
+    assert "df.dropna()  # 删除空值" in lines and "# 数据清洗" in lines and "..." in lines
+    assert focus_code(code, ["无关"]).split("\n")[1] == "x0 = step(0)", "no line about it: the head"
+    short = "```python\nx = 1\n```"
+    assert focus_code(short, ["x"]) == short
+    # the unit keeps the whole block, so the lines the question is about are there to be found
+    unit = next(u for u in split_units(chunk(code, line_start=1)) if u.kind == "code")
+    assert "df.dropna()" in unit.text and unit.text.count("\n") == len(body) + 1

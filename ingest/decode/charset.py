@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -35,6 +36,10 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _STRAY_BYTES = 3
 _STRAY_SHARE = 0.01
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+# The control characters (category Cc, which Unicode's stability policy fixes as U+0000-U+001F and U+007F-U+009F)
+# other than the allowed ones: one regex scan of a note instead of a category lookup per character.
+_CONTROL = re.compile("[" + "".join(re.escape(chr(code)) for code in (*range(0x20), *range(0x7F, 0xA0))
+                                    if chr(code) not in _ALLOWED_CONTROLS) + "]")
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ def _reject_control_characters(text: str) -> None:
     """Text with many control characters is binary data that happened to decode."""
     if "\x00" in text:  # the UTF-8 path refuses NUL bytes; UTF-16/32 text must not bring NULs in either
         raise DecodeError("binary data: the text contains NUL characters; save it as UTF-8 without them")
-    controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROL.findall(text))
     if controls > max(2, len(text) // 100):
         raise DecodeError(
             f"binary data: {controls} control characters in {len(text)} characters; leave it out of the notes"

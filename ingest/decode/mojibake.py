@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,6 +50,27 @@ def _code_page_table(codepage: str) -> dict[str, int]:
         except UnicodeDecodeError:
             table[chr(byte)] = byte
     return table
+
+
+@lru_cache(maxsize=1)
+def _sequence_start() -> re.Pattern[str]:
+    """A character one of the code pages reads as a UTF-8 lead byte (0xC2..0xF4), followed by one that either
+    reads as a continuation byte (0x80..0xBF): where a parse can find a complete sequence."""
+
+    def chars(low: int, high: int) -> str:
+        found = {c for codepage in LOST_BYTES for c, byte in _code_page_table(codepage).items() if low <= byte <= high}
+        return "".join(re.escape(c) for c in sorted(found))
+
+    return re.compile(f"[{chars(0xC2, 0xF4)}](?=[{chars(0x80, 0xBF)}])")
+
+
+def _cannot_look_lossy(text: str) -> bool:
+    """Whether a text is sure to fail `_Parse.looks_lossy` in both code pages, found without parsing it.
+
+    Looking lossy needs three complete sequences, and each starts where `_sequence_start` matches: a text with
+    fewer such places (every clean Chinese or English note of the corpora) is returned unchanged unparsed.
+    """
+    return sum(1 for _ in itertools.islice(_sequence_start().finditer(text), 3)) < 3
 
 
 def _sequence_length(lead: int) -> int:
@@ -175,7 +197,7 @@ def restore_lossy_mojibake(text: str) -> tuple[str, str | None]:
     Returns:
         The restored text and a human-readable repair note, or the text unchanged and None.
     """
-    if text.isascii():
+    if text.isascii() or _cannot_look_lossy(text):
         return text, None
     parses = [_parse(text, codepage) for codepage in LOST_BYTES]
     lossy = [p for p in parses if p.looks_lossy()]

@@ -10,6 +10,7 @@ from functools import cache, lru_cache
 
 from ingest.decode.char_lm import RUN_TOKENS, TrigramModel, char_prior, load_counts
 from ingest.decode.lattice import Bias, Decoded, LatticeDecoder, Slot, Weights
+from studygraph.text import jieba_module
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,7 @@ def build_decoder(
 @lru_cache(maxsize=1)
 def shipped_decoder() -> LatticeDecoder:
     """The decoder over the shipped models and jieba's dictionary (loaded on first use: ~1-2 s)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.dt.check_initialized()
+    jieba = jieba_module()
     return build_decoder(load_counts(), jieba.dt.FREQ, jieba.dt.total)
 
 

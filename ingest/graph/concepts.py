@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from ingest.graph.occurrences import (
 from ingest.graph.scan import NoteScan, scan_notes
 from ingest.graph.vocabulary import active, looks_like_concept
 from kg.glossary import Glossary, GlossaryEntry
-from kg.matcher import TermMatcher
+from kg.matcher import Match, TermMatcher
 from kg.names import clean_display, is_abbreviation, normalize_name
 from studygraph.records import Chunk, Concept, Section, content_id
 
@@ -300,6 +300,21 @@ def _concept_record(home: Occurrence, group: list[Occurrence], entry: GlossaryEn
     )
 
 
+class _RememberingMatcher(TermMatcher):
+    """A `TermMatcher` that keeps its matches by text: the edge rules read the same lines again and again (on
+    cs231n-notes-en 9,345 lookups of 5,500 texts), and matching is most of their time."""
+
+    def __init__(self, names: Mapping[str, str], ignore: Iterable[str] = ()):
+        super().__init__(names, ignore)
+        self._found: dict[str, list[Match]] = {}
+
+    def find(self, text: str) -> list[Match]:
+        found = self._found.get(text)
+        if found is None:
+            found = self._found[text] = super().find(text)
+        return list(found)  # a fresh list: callers may change theirs
+
+
 def _finish(concepts: dict[str, Concept], positions: dict[str, tuple[int, int]],
             scan: NoteScan) -> tuple[TermMatcher, dict[str, list[str]]]:
     """Reading order (updates `concepts`), the mention matcher, and the concepts each chunk mentions."""
@@ -309,7 +324,7 @@ def _finish(concepts: dict[str, Concept], positions: dict[str, tuple[int, int]],
         concept = concepts[concept_id]
         for name in (concept.name, *concept.aliases):
             names.setdefault(name, concept_id)
-    matcher = TermMatcher(names, ignore=active().stop_terms)
+    matcher = _RememberingMatcher(names, ignore=active().stop_terms)
     chunk_mentions: dict[str, list[str]] = {}
     mentions: dict[str, list[str]] = defaultdict(list)
     for chunk in sorted(scan.chunks.values(), key=lambda c: (c.source, c.line_start, c.order)):

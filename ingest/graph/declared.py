@@ -173,6 +173,8 @@ def _links_in(text: str) -> Iterator[tuple[str, str, str]]:
     """(name, alias, direction) of each wikilink in a line: "back" when its sentence recalls what came before
     ("Recall from [[X]]", "基于[[X]]"), "ahead" when it points to what comes later, else "" (a link says two
     notes are related, not which to learn first: vaults link both ways)."""
+    if "[[" not in text:  # no wikilink (most lines): skip the sentence split and cue search
+        return
     cues = active()
     for sentence in _SENTENCE.finditer(text):
         plain = WIKILINK.sub(" ", sentence.group(0))

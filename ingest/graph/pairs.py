@@ -50,6 +50,8 @@ def _en_name(words: str, alias: str) -> str | None:
 
 def find_pairs(text: str, glossary: Glossary) -> Iterator[tuple[str, str]]:
     """(name, alias) pairs written in a line of text, names cleaned."""
+    if "(" not in text and "（" not in text:  # both patterns need a parenthesis (most lines have none)
+        return
     plain = re.sub(r"(\*\*|__|`)", "", text)
     for match in _CJK_PAIR.finditer(plain):
         name = _cjk_name(match.group(1), match.group(2), glossary)
