@@ -131,9 +131,16 @@ class SentenceChecker:
 
     def quotes_for_the_rest(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         """Quotes of the units that failed sentences cited and no passing sentence cites, in order: the facts the
-        model got wrong, said by the notes themselves. Shown after the model's sentences, never instead of them."""
+        model got wrong, said by the notes themselves; and of the best unit, when no passing sentence cites its
+        passage (a small model may write true sentences around the answer and leave the answer out). Shown after the
+        model's sentences, never instead of them."""
         passed = {n for o in outcomes if o.kind == "model" for n in o.cited}
         wanted = [n for o in outcomes if o.kind == "dropped" for n in o.cited]
+        if self.selection:
+            best = 1 + max(range(len(self.selection)), key=lambda i: self.selection[i].score)
+            answered = {self.selection[n - 1].chunk.id for n in passed}
+            if self.selection[best - 1].chunk.id not in answered:
+                wanted.append(best)
         out = []
         for n in dict.fromkeys(wanted):
             if n not in passed and n not in self.quoted:

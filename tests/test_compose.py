@@ -42,6 +42,22 @@ def test_each_sentence_is_judged_by_the_unit_it_cites():
     assert [q.text for q in quotes] == ["BERT · 架构：双向Transformer编码器 [2]"]
 
 
+def test_the_best_unit_is_quoted_when_the_model_leaves_its_passage_out():
+    from dataclasses import replace
+
+    best = replace(evidence("太大的学习率会阻碍收敛，导致损失函数震荡甚至发散", "学习率的选择"), score=0.9)
+    aside = replace(evidence("如果训练集较小，可以直接使用梯度下降法", "梯度下降"), score=0.4)
+    checker = SentenceChecker([aside, best], "zh", question="学习率太大会怎样？")
+    outcomes = list(checked_sentences(iter(["如果训练集较小，可以直接使用梯度下降法 [1]。"]), checker))
+    assert [o.kind for o in outcomes] == ["model"]
+    assert [q.text for q in checker.quotes_for_the_rest(outcomes)] == [
+        "学习率的选择 · 太大的学习率会阻碍收敛，导致损失函数震荡甚至发散 [2]"]
+    # when a passing sentence cites the best unit's passage, nothing is added
+    checker = SentenceChecker([aside, best], "zh", question="学习率太大会怎样？")
+    outcomes = list(checked_sentences(iter(["太大的学习率会阻碍收敛 [2]。"]), checker))
+    assert [o.kind for o in outcomes] == ["model"] and checker.quotes_for_the_rest(outcomes) == []
+
+
 def test_an_uncited_sentence_joining_two_units_is_checked_against_both():
     checker = SentenceChecker(SELECTION, "zh")
     outcome = checker.check("BERT 是双向Transformer编码器，而 GPT 是单向Transformer解码器。")
