@@ -24,6 +24,7 @@ from studygraph.text import language_of
 if TYPE_CHECKING:
     from assistant.claims import ClaimLexicon
 
+_FORMULA = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$", re.DOTALL)
 _LIST_JOINER = re.compile(r"[\s、,，/&]+|\b(?:and|or)\b|和|与|及|或")
 
 
@@ -203,7 +204,7 @@ def unrelated_pairs(sentence: str, unit: str, language: str, lexicon: ClaimLexic
     held = [u for u in SENTENCE_END.split("\n".join(line for line in lines if line not in headings)) if u.strip()]
     verb_last = set().union(*lexicon.verb_last.values()) if lexicon.verb_last else set()
     reasons = []
-    for phrase in phrases(sentence):
+    for phrase in phrases(_FORMULA.sub(" ", sentence)):  # a formula's symbols ($Param_{conv2d}$) are not concepts
         lowered = phrase.lower()
         if lexicon.compares(phrase):
             continue  # "BERT differs from GPT in ..." relates the two by comparing what the unit says of each

@@ -120,14 +120,24 @@ class SentenceChecker:
         cited = self._cites(sentence)
         if not cited:
             return Outcome("", "dropped", sentence)
-        evidence = "\n".join(self.selection[n - 1].check_text for n in cited)
-        result = check_claim(plain, evidence, self.language, lexicon=self.lexicon, weight=self.weight,
-                             given=self.question, threshold=self.threshold)
+        result = self._check(plain, cited)
         if result.ok:
             marks = "".join(f"[{n}]" for n in cited)
             shown = sentence if markers_in(sentence) else f"{plain} {marks}"
             return Outcome(shown, "model", sentence, cited, result)
+        # a small model often cites the fact next to the one it used: a sentence that fails against the unit it
+        # cites but passes, whole, against another unit is shown with that unit's number instead
+        for n in range(1, len(self.selection) + 1):
+            if n not in cited:
+                other = self._check(plain, (n,))
+                if other.ok:
+                    return Outcome(f"{plain} [{n}]", "model", sentence, (n,), other)
         return Outcome("", "dropped", sentence, cited, result)
+
+    def _check(self, plain: str, cited: tuple[int, ...]) -> ClaimCheck:
+        evidence = "\n".join(self.selection[n - 1].check_text for n in cited)
+        return check_claim(plain, evidence, self.language, lexicon=self.lexicon, weight=self.weight,
+                           given=self.question, threshold=self.threshold)
 
     def quotes_for_the_rest(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         """Quotes of the units that failed sentences cited and no passing sentence cites, in order: the facts the

@@ -58,6 +58,14 @@ def test_the_best_unit_is_quoted_when_the_model_leaves_its_passage_out():
     assert [o.kind for o in outcomes] == ["model"] and checker.quotes_for_the_rest(outcomes) == []
 
 
+def test_a_sentence_citing_the_wrong_fact_is_shown_with_the_fact_that_supports_it():
+    checker = SentenceChecker(SELECTION, "zh", question="GPT 的架构是什么？")
+    outcome = checker.check("GPT 的架构是单向Transformer解码器 [2]。")  # [2] is BERT's; [1] says this
+    assert outcome.kind == "model" and outcome.cited == (1,) and outcome.text.endswith("[1]")
+    # a sentence no unit supports stays dropped
+    assert checker.check("GPT 的架构是双向Transformer编码器 [1]。").kind == "dropped"
+
+
 def test_an_uncited_sentence_joining_two_units_is_checked_against_both():
     checker = SentenceChecker(SELECTION, "zh")
     outcome = checker.check("BERT 是双向Transformer编码器，而 GPT 是单向Transformer解码器。")
