@@ -219,13 +219,14 @@ class Assistant:
         from retrieval.search import SearchParams
 
         hits = tuple(self.sources.searcher.search(question, SearchParams(k=params.k, mode=params.mode)))
-        relevance = self.relevance(question, hits)
+        concepts = self.concepts_in(question)  # looked up once: relevance and selection both use them
+        relevance = self.relevance(question, hits, concepts)
         yield AnswerEvent("hits", hits=hits, relevance=relevance)
         if not relevance.relevant:
             yield AnswerEvent("answer", answer=_timed(self._not_found(question, hits), started))
             return
         chunks = [h.chunk for h in hits]
-        selection = self.select(question, chunks)
+        selection = self.select(question, chunks, concepts)
         named = self._named_only(question, chunks)
         if named is not None:
             yield AnswerEvent("answer", answer=_timed(named, started))
@@ -241,12 +242,14 @@ class Assistant:
 
     # ------------------------------------------------------------------ steps
 
-    def relevance(self, question: str, hits: tuple[Hit, ...]) -> Relevance:
-        """The not-found signals and decision for a question and its retrieved passages."""
+    def relevance(self, question: str, hits: tuple[Hit, ...], concepts: Sequence[str] | None = None) -> Relevance:
+        """The not-found signals and decision for a question and its retrieved passages (`concepts`: the ids of
+        the graph concepts it names, when already looked up)."""
         s = self.settings.assistant
         thresholds = Thresholds(domain=s.domain_threshold, coverage=s.coverage_threshold,
                                 dense=s.not_found_threshold, cjk_dense=s.cjk_not_found_threshold)
-        return judge_relevance(question, hits, self.stats, self.concepts_in(question), thresholds,
+        concepts = self.concepts_in(question) if concepts is None else concepts
+        return judge_relevance(question, hits, self.stats, concepts, thresholds,
                                known=self.vocabulary_in(question))
 
     def similarity(self, question: str, texts: Sequence[str]) -> np.ndarray:
@@ -255,16 +258,18 @@ class Assistant:
         q = embedder.encode_queries([question])[0]
         return np.asarray(embedder.encode_documents(list(texts))) @ np.asarray(q)
 
-    def select(self, question: str, chunks: Sequence[Chunk]) -> list[Evidence]:
-        """The answer units of the passages that answer the question (see `assistant.evidence`)."""
+    def select(self, question: str, chunks: Sequence[Chunk], concepts: Sequence[str] | None = None) -> list[Evidence]:
+        """The answer units of the passages that answer the question (see `assistant.evidence`), covering the
+        graph concepts it names (`concepts`: their ids, when already looked up)."""
         params = SelectionParams(max_units=self.settings.assistant.extractive_sentences)
-        return select_evidence(question, chunks, self.stats.idf, named=self.concept_names(question),
+        concepts = self.concepts_in(question) if concepts is None else concepts
+        return select_evidence(question, chunks, self.stats.idf, named=self.concept_names(concepts),
                                similarity=self.similarity, params=params)
 
-    def concept_names(self, question: str) -> list[str]:
-        """The names, as the notes write them, of the graph concepts a question names ("残差连接", "BERT")."""
+    def concept_names(self, concepts: Sequence[str]) -> list[str]:
+        """The names, as the notes write them, of graph concepts ("残差连接", "BERT")."""
         names = []
-        for concept_id in self.concepts_in(question):
+        for concept_id in concepts:
             try:
                 names.append(self.sources.resolver.graph.concept(concept_id).name)
             except (KeyError, AttributeError):

@@ -369,14 +369,7 @@ def _entity_swap(sentence: str, unit: str, language: str, lexicon: ClaimLexicon)
 
 def _other_side_near(subject: str, direction: str, with_subject: Sequence[str], lexicon: ClaimLexicon) -> bool:
     """Whether the unit's clauses about `subject` use an opposite of `direction`."""
-    for group in lexicon.directions:
-        sides = [side for side in group if direction.lower() in side]
-        if not sides:
-            continue
-        others = [w for side in group if side is not sides[0] for w in side]
-        if any(contains(c.lower(), w) for c in with_subject for w in others):
-            return True
-    return False
+    return any(contains(c.lower(), w) for c in with_subject for w in _opposites(direction, lexicon))
 
 
 def _best_clause(clause: str, unit: str, lexicon: ClaimLexicon) -> str:

@@ -81,19 +81,19 @@ def candidate_units(question: str, chunks: Sequence[Chunk]) -> list[tuple[int, U
     """(rank of its chunk, unit) for every unit that may answer: no injected orders; code only when the question
     asks for code or an API, or when the best passage is code and nothing else (its code is the answer); the
     outline of a code block's comments (`assistant.units.comment_outline`) only where its code may not answer."""
-    code = wants_code(question)
+    asked = wants_code(question)
     out = []
     for rank, chunk in enumerate(chunks):
         units = group_lists(split_units(chunk))
         code_spans = {(u.line_start, u.line_end) for u in units if u.kind == "code"}
-        code_only = rank == 0 and units and all((u.line_start, u.line_end) in code_spans for u in units)
-        for unit in units:
-            if looks_like_injection(unit.full_text):
+        of_code = [(u.line_start, u.line_end) in code_spans for u in units]  # code, or the outline of its comments
+        code_answers = asked or (rank == 0 and bool(units) and all(of_code))
+        for unit, in_code in zip(units, of_code, strict=True):
+            # a code block answers through its code, or through its outline where its code may not answer
+            if in_code and (unit.kind == "code") != code_answers:
                 continue
-            outline = unit.kind != "code" and (unit.line_start, unit.line_end) in code_spans
-            if (code or code_only) if outline else (unit.kind == "code" and not (code or code_only)):
-                continue
-            out.append((rank, unit))
+            if not looks_like_injection(unit.full_text):
+                out.append((rank, unit))
     return out
 
 

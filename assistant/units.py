@@ -27,8 +27,13 @@ _PROSE_RUN = re.compile(r"[A-Za-z]{2,},? [a-z]{2,},? [a-z]{2,} [a-z]{2,}")
 MAX_CODE_LINES = 14  # a quoted code block longer than this shows the lines about the question (see `focus_code`)
 # A line that is only images or links ("![图5 ReLU](relu.jpg)", "[图5 ReLU](../images/relu.jpg)"): it says nothing
 # an answer can quote, and its path words would count as words of the passage.
-_ANCHORS_ONLY = re.compile(r"^(?:\[[^\]]*\]\(#[^)]*\)[\s,，;；]*)+$")  # "[预训练模型](#六预训练模型)"
-_LINKS_ONLY = re.compile(r"^(?:!?\[[^\]]*\]\([^)]*\)[\s,，;；]*)+$")
+_LINK = r"!?\[[^\]]*\]\(([^)]*)\)"
+_LINKS_ONLY = re.compile(rf"^(?:{_LINK}[\s,，;；]*)+$")
+
+
+def _only_anchors(text: str) -> bool:
+    """A line of links into the same note only: a table of contents ("[预训练模型](#六预训练模型)")."""
+    return bool(_LINKS_ONLY.match(text)) and all(t.startswith("#") for t in re.findall(_LINK, text))
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ class _Splitter:
 
     def prose(self, i: int, stripped: str) -> None:
         if _LIST_ITEM.match(stripped):
-            if not _ANCHORS_ONLY.match(clean_line(stripped)):  # a table of contents is navigation, not content
+            if not _only_anchors(clean_line(stripped)):  # a table of contents is navigation, not content
                 self.add(clean_line(stripped), "list_item", i, i, context=self.lead)
             return
         if stripped.startswith("|"):

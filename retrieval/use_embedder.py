@@ -111,12 +111,7 @@ def count_use_tokens(text: str) -> int:
 
     Exact, and cheap when called again and again on overlapping pieces (as the chunker does): see `use_token_ids`.
     """
-    if not text:
-        return _SPECIAL_TOKENS
-    normalized = _normalizer().normalize(text)
-    if not normalized:
-        return _SPECIAL_TOKENS + 1  # the tokenizer encodes a blank text as <unk>
-    return _SPECIAL_TOKENS + sum(map(len, map(_word_ids, filter(None, _WORD_START.split(normalized)))))
+    return len(use_token_ids(text)) if text else _SPECIAL_TOKENS
 
 
 def use_token_ids(text: str) -> list[int]:
