@@ -82,10 +82,20 @@ def clauses(text: str) -> list[str]:
 
 def contains(text: str, word: str) -> bool:
     """Whether a (lowercased) text holds a word: as a substring for Chinese, as a whole word for Latin, where a long
-    word also matches its other endings (fine-tuning / fine-tune, normalizes / normalize)."""
+    word also matches its other endings (fine-tuning / fine-tune, normalizes / normalize) and its spellings with or
+    without spaces and hyphens (DropConnect / Drop Connect, layernorm / layer-norm)."""
     if CJK.search(word):
         return word in text
-    return re.search(rf"(?<![a-z0-9]){_endings(word)}(?![a-z0-9])", text) is not None
+    if re.search(rf"(?<![a-z0-9]){_endings(word)}(?![a-z0-9])", text):
+        return True
+    joined = _JOINERS.sub("", word)
+    if len(joined) < 6:
+        return False
+    spaced = r"[\s\-_]?".join(re.escape(ch) for ch in joined)
+    return re.search(rf"(?<![a-z0-9]){spaced}(?![a-z0-9])", text) is not None
+
+
+_JOINERS = re.compile(r"[\s\-_]+")
 
 
 def _endings(word: str) -> str:

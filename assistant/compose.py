@@ -122,9 +122,14 @@ class SentenceChecker:
             return Outcome("", "dropped", sentence)
         result = self._check(plain, cited)
         if result.ok:
-            marks = "".join(f"[{n}]" for n in cited)
-            shown = sentence if markers_in(sentence) else f"{plain} {marks}"
-            return Outcome(shown, "model", sentence, cited, result)
+            needed = self._needed(plain, cited)
+            shown = sentence
+            if needed != cited:  # "残差连接的代码如下 [1][2]" where [2] adds nothing: it cites [1]
+                result = self._check(plain, needed)
+                shown = _without_markers(sentence, set(cited) - set(needed))
+            if not markers_in(shown):
+                shown = f"{plain} {''.join(f'[{n}]' for n in needed)}"
+            return Outcome(shown, "model", sentence, needed, result)
         # a small model often cites the fact next to the one it used: a sentence that fails against the unit it
         # cites but passes, whole, against another unit is shown with that unit's number instead
         for n in range(1, len(self.selection) + 1):
@@ -133,6 +138,15 @@ class SentenceChecker:
                 if other.ok:
                     return Outcome(f"{plain} [{n}]", "model", sentence, (n,), other)
         return Outcome("", "dropped", sentence, cited, result)
+
+    def _needed(self, plain: str, cited: tuple[int, ...]) -> tuple[int, ...]:
+        """The units a passing sentence needs: a cited unit it passes without is not its source."""
+        needed = list(cited)
+        for n in cited:
+            rest = tuple(m for m in needed if m != n)
+            if rest and self._check(plain, rest).ok:
+                needed = list(rest)
+        return tuple(needed)
 
     def _check(self, plain: str, cited: tuple[int, ...]) -> ClaimCheck:
         evidence = "\n".join(self.selection[n - 1].check_text for n in cited)
@@ -157,6 +171,11 @@ class SentenceChecker:
                 self.quoted.add(n)
                 out.append(Outcome(quote(self.selection[n - 1], n), "quote", "", (n,)))
         return out
+
+
+def _without_markers(sentence: str, numbers: set[int]) -> str:
+    """A sentence without its `[n]` markers of the given numbers."""
+    return re.sub(r"\s*\[\s*(\d{1,3})\s*\]", lambda m: "" if int(m.group(1)) in numbers else m.group(0), sentence)
 
 
 def checked_sentences(stream: Iterable[str], checker: SentenceChecker) -> Iterator[Outcome]:

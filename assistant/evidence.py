@@ -79,15 +79,17 @@ def group_lists(units: Sequence[Unit]) -> list[Unit]:
 
 def candidate_units(question: str, chunks: Sequence[Chunk]) -> list[tuple[int, Unit]]:
     """(rank of its chunk, unit) for every unit that may answer: no injected orders; code only when the question
-    asks for code or an API, or when the best passage is code and nothing else (its code is the answer); the
-    outline of a code block's comments (`assistant.units.comment_outline`) only where its code may not answer."""
+    asks for code or an API, or from a passage that is code and nothing else, at any search rank (its code is all
+    it can answer with: "基于密度的聚类算法要设置哪些参数" is answered by `DBSCAN(eps=0.5, min_samples=5)` under
+    "DBSCAN（密度聚类）："); the outline of a code block's comments (`assistant.units.comment_outline`) only where
+    its code may not answer."""
     asked = wants_code(question)
     out = []
     for rank, chunk in enumerate(chunks):
         units = group_lists(split_units(chunk))
         code_spans = {(u.line_start, u.line_end) for u in units if u.kind == "code"}
         of_code = [(u.line_start, u.line_end) in code_spans for u in units]  # code, or the outline of its comments
-        code_answers = asked or (rank == 0 and bool(units) and all(of_code))
+        code_answers = asked or (bool(units) and all(of_code))
         for unit, in_code in zip(units, of_code, strict=True):
             # a code block answers through its code, or through its outline where its code may not answer
             if in_code and (unit.kind == "code") != code_answers:
@@ -149,18 +151,24 @@ def _overlap(a: str, b: str) -> float:
 
 
 def score_units(question: str, candidates: Sequence[tuple[int, Unit]], chunks: Sequence[Chunk], idf: Weight,
-                similarity: Callable[[str, Sequence[str]], np.ndarray] | None = None) -> list[float]:
+                similarity: Callable[[str, Sequence[str]], np.ndarray] | None = None,
+                named: Sequence[str] = ()) -> list[float]:
     """Relevance of each candidate: meaning (embedder cosine, when given) and words, the heading counting as
     context, with a small preference for better-ranked passages. For a question that asks for code, a code unit
     scores at least by its words (comments, identifiers): the embedder cannot read code ("残差连接的代码怎么写"
-    scores "要多写代码" at 0.36, the block with "# 自注意力 + 残差" at 0.06)."""
+    scores "要多写代码" at 0.36, the block with "# 自注意力 + 残差" at 0.06). A unit in the other language than the
+    question is also matched on the names the notes give the concepts the question names (`named`: "variational
+    autoencoder" -> 变分自编码器), the one bridge words have across languages."""
     q_tokens = asked_about(question)
+    bridged = list(dict.fromkeys([*q_tokens, *content_tokens(" ".join(named))]))
     code_asked = wants_code(question)
-    texts = [f"{' '.join(chunks[rank].heading_path)}\n{unit.full_text}" for rank, unit in candidates]
-    lexical = [0.7 * lexical_score(q_tokens, unit.full_text, idf) + 0.3 * lexical_score(q_tokens, text, idf)
-               for (_, unit), text in zip(candidates, texts, strict=True)]
-    dense = similarity(question, texts) if similarity is not None and texts else np.zeros(len(texts))
     asked = language_of(question)
+    texts = [f"{' '.join(chunks[rank].heading_path)}\n{unit.full_text}" for rank, unit in candidates]
+    lexical = []
+    for (_, unit), text in zip(candidates, texts, strict=True):
+        words = bridged if asked != language_of(unit.full_text) else q_tokens
+        lexical.append(0.7 * lexical_score(words, unit.full_text, idf) + 0.3 * lexical_score(words, text, idf))
+    dense = similarity(question, texts) if similarity is not None and texts else np.zeros(len(texts))
     scores = []
     for (rank, unit), lex, cos in zip(candidates, lexical, dense, strict=True):
         # across languages ("what objectives is BERT pretrained with" over Chinese notes) words barely meet:
@@ -197,7 +205,7 @@ def select_evidence(question: str, chunks: Sequence[Chunk], idf: Weight, *, name
     candidates = candidate_units(question, chunks)
     if not candidates:
         return []
-    scores = score_units(question, candidates, chunks, idf, similarity)
+    scores = score_units(question, candidates, chunks, idf, similarity, named)
     q_tokens = set(content_tokens(question))
     ranked = sorted(range(len(candidates)), key=lambda i: -scores[i])
     useful = [i for i in ranked if not _adds_nothing(candidates[i][1], q_tokens)] or ranked[:1]
@@ -242,11 +250,13 @@ def _defining_unit(term: str, order: Sequence[int], candidates: Sequence[tuple[i
     else any that mentions it (in score order within each)."""
     naming = [i for i in order if mentions(_context(candidates[i], chunks), term)]
 
-    def about(i: int) -> tuple[bool, bool, int]:
+    def about(i: int) -> tuple[bool, bool, tuple[int, int]]:
         rank, unit = candidates[i]
         headed = mentions(chunks[rank].heading_path[-1] if chunks[rank].heading_path else "", term)
-        # under its own heading, notes lead with what a thing is: the first unit defines it
-        return not headed, not unit.full_text.lower().lstrip().startswith(term.lower()), i if headed else 0
+        # under its own heading, notes lead with what a thing is: the section's first unit defines it (by line:
+        # a later passage of a long section may rank first and start mid-way, in the tail of a code block)
+        return not headed, not unit.full_text.lower().lstrip().startswith(term.lower()), \
+            (unit.line_start, i) if headed else (0, 0)
 
     return min(naming, key=lambda i: (about(i), naming.index(i)), default=None)
 

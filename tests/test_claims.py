@@ -269,3 +269,12 @@ def test_what_a_units_title_names_goes_with_everything_the_unit_says():
     # a term of one clause said of a term of another clause is still a swap when neither is the title
     titled = "预训练模型 · BERT 用 MLM 预训练；GPT 用 LM 预训练"
     assert not check_claim("BERT 用 LM 预训练。", titled, "zh").ok
+
+
+def test_a_name_written_with_or_without_its_space_or_hyphen_is_the_same_name():
+    unit = "Drop Connect 和 Dropout 相似，不同之处在于它引入的是权重的稀疏性。"
+    assert check_claim("DropConnect 引入的是权重的稀疏性 [1]。", unit, "zh").ok
+    assert check_claim("Layer-Norm 在残差之前 [1]。", "LayerNorm 在残差之前。", "zh").ok
+    # joining is not prefixing: "DropConnector" is another name, and so is a short acronym written apart
+    result = check_claim("DropConnector 引入的是权重的稀疏性 [1]。", unit, "zh")
+    assert not result.ok and any("DropConnector" in r for r in result.reasons)

@@ -74,6 +74,17 @@ def test_an_uncited_sentence_joining_two_units_is_checked_against_both():
     assert swapped.kind == "dropped"
 
 
+def test_a_sentence_keeps_only_the_citations_it_needs():
+    aside = evidence("LLaVA：视觉指令微调；投影层连接视觉和语言模型", "9.2 视觉语言模型")
+    checker = SentenceChecker([SELECTION[0], aside], "zh", question="GPT 的架构是什么？")
+    outcome = checker.check("GPT 的架构是单向Transformer解码器 [1][2]。")  # [2] lends it no word
+    assert outcome.kind == "model" and outcome.cited == (1,) and outcome.text == "GPT 的架构是单向Transformer解码器 [1]。"
+    assert outcome.written.endswith("[1][2]。")  # what the model wrote is kept for the record
+    # a sentence that joins two units keeps both
+    both = SentenceChecker(SELECTION, "zh").check("BERT 是双向Transformer编码器，而 GPT 是单向Transformer解码器 [2][1]。")
+    assert both.kind == "model" and set(both.cited) == {1, 2}
+
+
 def make_parts(tmp_path, monkeypatch, blobs: list[bytes], prefix: str) -> None:
     for i, blob in enumerate(blobs, start=1):
         package = tmp_path / f"{prefix}{i}"

@@ -48,3 +48,44 @@ def test_a_question_that_asks_for_code_gets_the_code_about_its_words_not_prose_a
     selection = select_evidence("残差连接的代码怎么写", [advice, block], lambda t: 1.0, similarity=similarity)
     assert selection[0].unit.kind == "code" and "残差" in selection[0].unit.text
     assert all("多写代码" not in e.unit.text for e in selection), [e.unit.text for e in selection]
+
+
+def test_a_passage_of_code_alone_answers_through_its_code_at_any_search_rank():
+    # the density-based clustering passage is all code: ranked second, its code is still the answer
+    interview = _chunk("i", ("15.3 面试准备",), "- 算法题：机器学习算法实现；优化算法；数据结构", 1)
+    clustering = _chunk("c", ("3.2 无监督学习", "聚类"), "**DBSCAN**（密度聚类）：\n```python\n"
+                        "from sklearn.cluster import DBSCAN\nmodel = DBSCAN(eps=0.5, min_samples=5)\n```", 20)
+
+    def similarity(question: str, texts):  # noqa: ANN001, ANN202 - USE scores the list above the code
+        return np.array([0.3 if "算法题" in t else 0.1 for t in texts])
+
+    selection = select_evidence("基于密度的聚类算法要设置哪些参数", [interview, clustering], lambda t: 1.0,
+                                similarity=similarity, named=["聚类"])
+    assert any(e.unit.kind == "code" and "min_samples" in e.unit.text for e in selection), \
+        [e.unit.full_text for e in selection]
+
+
+def test_a_concept_is_defined_by_the_first_unit_of_its_section_not_by_the_tail_of_a_split_code_block():
+    head = _chunk("h", ("7.2 变分自编码器（VAE）",), "```python\nclass VAE(nn.Module):\n"
+                  "    def reparameterize(self, mu, log_var):\n        return mu + torch.randn_like(mu) * log_var\n", 10)
+    tail = _chunk("t", ("7.2 变分自编码器（VAE）",), "            nn.Sigmoid()\n        )\n```", 30)
+    selection = select_evidence("变分自编码器怎么写", [tail, head], lambda t: 1.0,
+                                similarity=_similarity("Sigmoid"), named=["变分自编码器"])
+    defining = next(e for e in selection if "变分自编码器" in e.covers)
+    assert defining.chunk.id == "h" and "class VAE" in defining.unit.text, [e.unit.full_text for e in selection]
+
+
+def test_an_english_question_finds_chinese_units_through_the_names_of_its_concepts():
+    tools = _chunk("d", ("14.3 开发工具",), "- 实验跟踪：MLflow, Weights & Biases\n- 数据版本：DVC, Delta Lake\n"
+                   "- 模型部署：TorchServe, Triton, KServe", 40)
+
+    def similarity(question: str, texts):  # noqa: ANN001, ANN202 - across languages USE barely tells them apart
+        return np.array([0.33 if "MLflow" in t else 0.3 for t in texts])
+
+    def best(named: list[str]) -> str:
+        selection = select_evidence("tools for data versioning", [tools], lambda t: 1.0, similarity=similarity,
+                                    named=named)
+        return max(selection, key=lambda e: e.score).unit.text
+
+    assert best([]) == "实验跟踪：MLflow, Weights & Biases"  # words alone cannot cross: the cosine decides
+    assert best(["数据版本"]) == "数据版本：DVC, Delta Lake"  # the concept's name in the notes' language bridges

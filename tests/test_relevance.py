@@ -94,3 +94,12 @@ def test_a_vocabulary_concept_counts_as_present_by_any_of_its_names_and_as_one_n
     ffn = ("前馈网络", "feed-forward network")
     notes_ffn = CorpusStats([CHUNKS[0].model_copy(update={"id": "f", "text": "a feed forward network follows"})])
     assert missing_terms("what does the feed-forward network do", notes_ffn, known=[("feed-forward network", ffn)]) == []
+
+
+def test_a_single_character_is_never_domain_evidence():
+    cats = Chunk(id="cat", source="cv.md", section_id="cat", heading_path=("计算机视觉任务",), line_start=1, line_end=2,
+                 text="如图像分类任务，如何把一张猫的图片分到猫的类别。\n猫、狗、猫和人的图片都是样本。", language="zh")
+    stats = CorpusStats([cats])
+    assert stats.specificity("猫") > Thresholds().domain  # the notes say 猫 far more often than Chinese at large...
+    assert domain_evidence("怎么给猫剪指甲", [cats], stats) == 0.0  # ...yet a cat picture is no answer to this
+    assert domain_evidence("猫的图片怎么分类", [cats], stats) > 0.0  # two-character words still count
