@@ -240,3 +240,40 @@ def _related(text: str, a: str, b: str, listed: Sequence[str]) -> bool:
         if _LIST_JOINER.sub("", between):
             return True
     return False
+
+
+_EN_ALTERNATIVES = re.compile(
+    r"\b([a-z][\w-]*)((?:\s*,\s*[a-z][\w-]*)*)\s*,?\s+(?:and|or|vs\.?|versus)\s+([a-z][\w-]*)\b", re.IGNORECASE)
+
+
+def alternatives_in(question: str) -> list[frozenset[str]]:
+    """The sets of words an English question lists side by side ("what do add, max and multiply gates do"): the
+    things it asks about in parallel, each of which an answer must keep apart. (Chinese questions list terms, which
+    `_entity_swap` already keeps apart; jieba's cut of everyday words around 和 is too loose to trust.)"""
+    if language_of(question) != "en":
+        return []
+    found = []
+    for match in _EN_ALTERNATIVES.finditer(question):
+        items = [match.group(1), *re.findall(r"[a-z][\w-]*", match.group(2), re.IGNORECASE), match.group(3)]
+        words = {w.lower() for w in items if w.lower() not in EN_STOPWORDS}
+        if len(words) >= 2:
+            found.append(frozenset(words))
+    return found
+
+
+def alternative_swap(sentence: str, unit: str, question: str, lexicon: ClaimLexicon) -> list[str]:
+    """A sentence that says of one of the question's parallel items what its unit says of another: "the multiply
+    gate distributes the gradient equally" citing "the add gate ... distributes it equally", to "what do add, max
+    and multiply gates do". The item the sentence names is missing from the unit, which names another."""
+    if not question:
+        return []
+    lowered = unit.lower()
+    reasons = []
+    for group in alternatives_in(question):
+        said = [w for w in group if backed(w, sentence.lower(), lexicon)]
+        there = [w for w in group if backed(w, lowered, lexicon)]
+        for word in said:
+            others = [w for w in there if w not in said]
+            if not backed(word, lowered, lexicon) and others:
+                reasons.append(f"said of {word}, where the passage says {others[0]}")
+    return reasons

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from assistant.claim_roles import (
+    alternative_swap,
     direction_binding,
     is_heading,
     number_binding,
@@ -488,5 +489,6 @@ def check_claim(sentence: str, unit_text: str, language: str | None = None, *,
     reasons += number_binding(plain, _SECTION_NUMBER.sub("", unit_text))
     reasons += _subject_clash(plain, unit_text, lexicon, language)
     reasons += _entity_swap(plain, unit_text, language, lexicon)
+    reasons += alternative_swap(plain, unit_text, given, lexicon)
     reasons += _polarity(plain, unit_text, lexicon)
     return ClaimCheck(not reasons, share, tuple(dict.fromkeys(reasons)))

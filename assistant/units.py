@@ -16,7 +16,10 @@ UnitKind = Literal["sentence", "list_item", "table_row", "formula", "code"]
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)、])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
-_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+# *单星号* emphasis next to Chinese counts as emphasis too ("此*梯度*的方向"); a*b between Latin letters or digits is
+# arithmetic
+_EMPHASIS = re.compile(r"\*\*|__|(?<![A-Za-z0-9*])\*(?=\S)|(?<=\S)\*(?![A-Za-z0-9*])")
+_QUOTE_MARK = re.compile(r"^(?:>\s*)+")
 _RULE = re.compile(r"^[\s\-*_=|:]+$")
 _LEAD_END = ("：", ":")
 # How a finished sentence ends (with its citation markers stripped); anything else runs on to the next line.
@@ -208,7 +211,7 @@ class _Splitter:
             if not stripped or _HEADING.match(stripped):
                 self.lead, self.header = "", None
             elif not _RULE.match(stripped):
-                self.prose(i, stripped)
+                self.prose(i, _QUOTE_MARK.sub("", stripped) or stripped)  # a quoted line says what it says
             elif not stripped.startswith("|"):
                 self.lead = ""
             i += 1

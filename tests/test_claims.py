@@ -278,3 +278,17 @@ def test_a_name_written_with_or_without_its_space_or_hyphen_is_the_same_name():
     # joining is not prefixing: "DropConnector" is another name, and so is a short acronym written apart
     result = check_claim("DropConnector 引入的是权重的稀疏性 [1]。", unit, "zh")
     assert not result.ok and any("DropConnector" in r for r in result.reasons)
+
+
+def test_what_the_unit_says_of_one_listed_item_is_not_said_of_another():
+    unit = ("Patterns in backward flow\nThe add gate always takes the gradient on its output and distributes it "
+            "equally to all of its inputs, regardless of what their values were during the forward pass.")
+    question = "what do add, max and multiply gates do to the gradient in the backward pass"
+    sentence = "Multiply gate always takes the gradient on its output and distributes it equally to all of its inputs [1]."
+    swapped = check_claim(sentence, unit, "en", given=question)
+    assert not swapped.ok and "said of multiply, where the passage says add" in swapped.reasons
+    kept = check_claim("The add gate always takes the gradient on its output and distributes it equally to all of "
+                       "its inputs [1].", unit, "en", given=question)
+    assert kept.ok, kept.reasons
+    # without the question's list there is nothing to keep apart: "multiply" is one unsupported word among many
+    assert check_claim(sentence, unit, "en").ok

@@ -128,3 +128,9 @@ def test_long_code_is_quoted_by_the_lines_about_the_question():
     # the unit keeps the whole block, so the lines the question is about are there to be found
     unit = next(u for u in split_units(chunk(code, line_start=1)) if u.kind == "code")
     assert "df.dropna()" in unit.text and unit.text.count("\n") == len(body) + 1
+
+
+def test_a_quoted_line_is_read_without_its_quote_marks_and_single_star_emphasis_goes_next_to_chinese():
+    units = split_units(chunk("> 梯度是一个向量，函数在该点沿着此*梯度*的方向变化最快。\n>> 计算 a*b 时不去星号。", line_start=64))
+    assert [u.text for u in units] == ["梯度是一个向量，函数在该点沿着此梯度的方向变化最快。", "计算 a*b 时不去星号。"]
+    assert [(u.line_start, u.line_end) for u in units] == [(64, 64), (65, 65)]
