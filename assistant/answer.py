@@ -17,11 +17,13 @@ from assistant.compose import Outcome, SentenceChecker, checked_sentences
 from assistant.evidence import (
     Evidence,
     SelectionParams,
+    asked_about,
     evidence_citation,
     named_not_explained,
     quoted_answer,
     select_evidence,
     titled,
+    wants_code,
 )
 from assistant.llm import GenerationParams
 from assistant.prompts import Prompt, build_evidence_prompt
@@ -289,7 +291,8 @@ class Assistant:
         language = language_of(question)
         if not self.lexicon.asks_for_explanation(question):
             return None
-        found = named_not_explained(terms_in(question, language), chunks)
+        asked = () if wants_code(question) else asked_about(question)
+        found = named_not_explained(terms_in(question, language), chunks, asked)
         if found is None:
             return None
         term, naming = found

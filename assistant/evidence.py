@@ -302,9 +302,15 @@ def quoted_answer(selection: Sequence[Evidence]) -> tuple[str, tuple[Citation, .
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 
 
-def explains(unit: Unit, term: str, heading: str) -> bool:
+def explains(unit: Unit, term: str, heading: str, asked: Sequence[str] = ()) -> bool:
     """Whether a unit says something about a term it mentions: the passage is headed by it, or the unit has at
-    least three words of its own beside the term and its spelled-out name in brackets."""
+    least three words of its own beside the term and its spelled-out name in brackets. Code explains how a thing
+    works only through the question's own words (`asked`, when given): `DBSCAN(eps=0.5, min_samples=5)` says
+    nothing of how DBSCAN decides which points are noise; PPO's code with its `ratio` and `clip` shows how PPO
+    clips the probability ratio."""
+    if unit.kind == "code" and asked:
+        lowered = unit.text.lower()
+        return any(word.lower() in lowered for word in asked if not mentions(term, word))
     if mentions(heading.split(">")[-1], term):
         return True
     if mentions(unit.context, term) and len(content_tokens(unit.text)) >= 2:
@@ -316,9 +322,11 @@ def explains(unit: Unit, term: str, heading: str) -> bool:
     return len(set(content_tokens(rest))) >= 3
 
 
-def named_not_explained(terms: Sequence[str], chunks: Sequence[Chunk]) -> tuple[str, list[Evidence]] | None:
+def named_not_explained(terms: Sequence[str], chunks: Sequence[Chunk],
+                        asked: Sequence[str] = ()) -> tuple[str, list[Evidence]] | None:
     """The question's concept that the passages name but never explain, with where it is named; only when no
     concept of the question is explained (a question on LoRA and Adapter where LoRA is explained is answered).
+    `asked`: the question's content words, when code does not answer it (see `explains`).
 
     Returns:
         (term, the units naming it), or None.
@@ -331,7 +339,7 @@ def named_not_explained(terms: Sequence[str], chunks: Sequence[Chunk]) -> tuple[
             heading = " > ".join(chunk.heading_path)
             for unit in split_units(chunk):
                 if mentions(unit.full_text, term) or mentions(heading.split(">")[-1], term):
-                    if explains(unit, term, heading):
+                    if explains(unit, term, heading, asked):
                         explained = True
                         break
                     naming.append(Evidence(unit, chunk, 0.0, (term,)))

@@ -14,7 +14,8 @@ embedder. Reported per set, on the chosen half:
 - cites: the answer cites a unit of a chunk under the gold heading (or holding the quote);
 - answered: in-scope questions not declared not-found / named-only;
 - llm share: answers composed by the model (mode llm) among answered ones; checked: answers with every sentence passed;
-- OOS not-found: out-of-scope questions (tests/data/ood-questions.jsonl) declared not-found;
+- OOS not-found: out-of-scope questions (tests/data/ood-questions.jsonl) declined: not found, or named but not
+  explained (counted apart as oos_named_only);
 - first / total: median seconds to the first checked sentence and to the whole answer (models warm).
 """
 
@@ -118,7 +119,8 @@ def evaluate_set(name: str, service: StudyService, split: str, params: AnswerPar
         if verbose:
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
     oos_modes = [service.assistant.ask(r["q"], params).mode for r in ood]
-    oos = [mode == "not_found" for mode in oos_modes]
+    # declined: "not in your notes", or "your notes name X but do not explain it" (the notes only list DBSCAN)
+    oos = [mode in ("not_found", "named_only") for mode in oos_modes]
     answered = [r for r in rows if r["answered"]]
     share = (lambda xs: round(sum(xs) / len(xs), 3) if xs else None)  # noqa: E731
     return {
@@ -131,7 +133,9 @@ def evaluate_set(name: str, service: StudyService, split: str, params: AnswerPar
         "first_s": round(statistics.median(r["first"] for r in rows), 2) if rows else None,
         "total_s": round(statistics.median(r["total"] for r in rows), 2) if rows else None,
         "rows": rows,
-        "oos_answered": [r["q"] for r, mode in zip(ood, oos_modes, strict=True) if mode != "not_found"],
+        "oos_named_only": sum(mode == "named_only" for mode in oos_modes),
+        "oos_answered": [r["q"] for r, mode in zip(ood, oos_modes, strict=True)
+                         if mode not in ("not_found", "named_only")],
     }
 
 

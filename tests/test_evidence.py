@@ -89,3 +89,17 @@ def test_an_english_question_finds_chinese_units_through_the_names_of_its_concep
 
     assert best([]) == "实验跟踪：MLflow, Weights & Biases"  # words alone cannot cross: the cosine decides
     assert best(["数据版本"]) == "数据版本：DVC, Delta Lake"  # the concept's name in the notes' language bridges
+
+
+def test_code_explains_how_a_thing_works_only_through_the_question_s_own_words():
+    from assistant.evidence import named_not_explained
+
+    dbscan = _chunk("d", ("3.2 无监督学习", "聚类"), "**DBSCAN**（密度聚类）：\n```python\n"
+                    "model = DBSCAN(eps=0.5, min_samples=5)\nlabels = model.fit_predict(X)\n```", 20)
+    found = named_not_explained(["DBSCAN"], [dbscan], asked=["dbscan", "decide", "points", "noise"])
+    assert found is not None and found[0] == "DBSCAN" and found[1][0].unit.kind == "code"
+    ppo = _chunk("p", ("8.3 策略梯度方法",), "**PPO**：\n```python\nratio = torch.exp(new_log_probs - old_log_probs)\n"
+                 "surr2 = torch.clamp(ratio, 1 - self.clip_epsilon, 1 + self.clip_epsilon) * advantages\n```", 50)
+    assert named_not_explained(["PPO"], [ppo], asked=["ppo", "clip", "probability", "ratio"]) is None
+    # a question that asks for code is answered by any code that names the thing
+    assert named_not_explained(["DBSCAN"], [dbscan]) is None
