@@ -103,3 +103,20 @@ def test_a_single_character_is_never_domain_evidence():
     assert stats.specificity("猫") > Thresholds().domain  # the notes say 猫 far more often than Chinese at large...
     assert domain_evidence("怎么给猫剪指甲", [cats], stats) == 0.0  # ...yet a cat picture is no answer to this
     assert domain_evidence("猫的图片怎么分类", [cats], stats) > 0.0  # two-character words still count
+
+
+def test_an_english_question_is_answerable_where_the_passages_name_its_concepts_in_chinese():
+    automl = Chunk(id="automl", source="n.md", section_id="a", heading_path=("11.2 AutoML",), line_start=1, line_end=3,
+                   text="Optuna超参优化：\n```python\nimport optuna\nstudy = optuna.create_study()\n```", language="zh")
+    stats = CorpusStats([automl, *CHUNKS])
+    known = [("hyperparameters", ("hyperparameter", "超参数", "超参")), ("Optuna", ("Optuna",))]
+    question = "search hyperparameters automatically with Optuna"
+    assert judge_relevance(question, hits(automl, dense=0.2), stats, known=known).relevant
+    assert not judge_relevance(question, hits(automl, dense=0.2), stats).relevant  # no word of it is in Chinese notes
+    # a technical term the notes lack keeps it out: the question is about CTC, not about the loss the notes name
+    losses = Chunk(id="loss", source="n.md", section_id="l", heading_path=("损失函数",), line_start=5, line_end=5,
+                   text="交叉熵损失衡量两个分布的差异。", language="zh")
+    stats = CorpusStats([losses, *CHUNKS])
+    known = [("loss", ("loss", "损失"))]
+    assert judge_relevance("how is the loss defined", hits(losses, dense=0.2), stats, known=known).relevant
+    assert not judge_relevance("how does the CTC loss align speech", hits(losses, dense=0.2), stats, known=known).relevant
