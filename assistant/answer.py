@@ -229,7 +229,7 @@ class Assistant:
             return
         chunks = [h.chunk for h in hits]
         selection = self.select(question, chunks, concepts)
-        named = self._named_only(question, chunks)
+        named = self._named_only(question, chunks, concepts)
         if named is not None:
             yield AnswerEvent("answer", answer=_timed(named, started))
             return
@@ -285,14 +285,17 @@ class Assistant:
         nearest = tuple(citation_for(i, h.chunk) for i, h in enumerate(hits[:3], start=1))
         return Answer(question=question, answer=NOT_FOUND_TEXT[language], mode="not_found", nearest=nearest)
 
-    def _named_only(self, question: str, chunks: Sequence[Chunk]) -> Answer | None:
+    def _named_only(self, question: str, chunks: Sequence[Chunk], concepts: Sequence[str] = ()) -> Answer | None:
         """'Your notes name X but do not explain it': the question asks what X is or how it works, and the
-        passages only name X (in a list, in brackets), never explain it."""
+        passages only name X (in a list, in brackets), never explain it. Judged over the question's technical
+        terms and the graph concepts it names: "多层感知机用PyTorch怎么搭" is about 多层感知机, which the notes
+        explain, whatever they say of PyTorch."""
         language = language_of(question)
         if not self.lexicon.asks_for_explanation(question):
             return None
         asked = () if wants_code(question) else asked_about(question)
-        found = named_not_explained(terms_in(question, language), chunks, asked)
+        terms = list(dict.fromkeys([*terms_in(question, language), *self.concept_names(concepts)]))
+        found = named_not_explained(terms, chunks, asked)
         if found is None:
             return None
         term, naming = found

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.claim_words import terms_in
 from assistant.text import content_tokens
 from assistant.units import Unit, focus_code, split_units
 from assistant.verify import citation_for, looks_like_injection
@@ -17,7 +18,7 @@ from studygraph.text import CJK, language_of
 
 # A question asks for code or an API; otherwise code blocks are not answer units.
 WANTS_CODE = re.compile(
-    r"代码|怎么写|实现|函数|调用|接口|命令|怎么用|如何用|用哪个|\b(code|implement\w*|function|class|api|snippet|command"
+    r"代码|怎么写|怎么搭|搭建|实现|函数|调用|接口|命令|怎么用|如何用|用哪个|\b(code|implement\w*|function|class|api|snippet|command"
     r"|python|numpy|pandas|pytorch|torch|sklearn|tensorflow|keras|how\s+do\s+i|how\s+to|write)\b",
     re.IGNORECASE,
 )
@@ -105,7 +106,11 @@ def key_terms(question: str, idf: Weight, named: Sequence[str] = (),
     among those `present` in the passages, when given: a word the notes lack cannot be covered)."""
     named = [n for n in dict.fromkeys(named) if present is None or present(n)]
     if named:
-        return named
+        # and the technical terms the graph does not hold: "BERT 和 GPT 的区别" covers BERT where only GPT is a concept
+        inside = " ".join(named).lower()
+        terms = [t for t in terms_in(question, language_of(question))
+                 if t.lower() not in inside and (present is None or present(t))]
+        return [*named, *terms]
     tokens = [t for t in dict.fromkeys(asked_about(question))
               if not t.isdigit() and (present is None or present(t))]
     if not tokens:
@@ -322,6 +327,15 @@ def explains(unit: Unit, term: str, heading: str, asked: Sequence[str] = ()) -> 
     return len(set(content_tokens(rest))) >= 3
 
 
+def _leads_a_list(units: Sequence[Unit], i: int) -> bool:
+    """A line that introduces the list right below it ("MDP五元组：(S, A, P, R, γ)" above "- S：状态空间", ...):
+    the list says what the line names."""
+    unit = units[i]
+    after = units[i + 1] if i + 1 < len(units) else None
+    return (after is not None and after.kind == "list_item" and after.line_start <= unit.line_end + 2
+            and re.search(r"[：:]", unit.text) is not None and unit.kind != "list_item")
+
+
 def named_not_explained(terms: Sequence[str], chunks: Sequence[Chunk],
                         asked: Sequence[str] = ()) -> tuple[str, list[Evidence]] | None:
     """The question's concept that the passages name but never explain, with where it is named; only when no
@@ -337,9 +351,10 @@ def named_not_explained(terms: Sequence[str], chunks: Sequence[Chunk],
         explained = False
         for chunk in chunks:
             heading = " > ".join(chunk.heading_path)
-            for unit in split_units(chunk):
+            units = split_units(chunk)
+            for i, unit in enumerate(units):
                 if mentions(unit.full_text, term) or mentions(heading.split(">")[-1], term):
-                    if explains(unit, term, heading, asked):
+                    if explains(unit, term, heading, asked) or _leads_a_list(units, i):
                         explained = True
                         break
                     naming.append(Evidence(unit, chunk, 0.0, (term,)))

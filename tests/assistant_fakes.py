@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -133,6 +134,13 @@ class FakeResolver:
     def find_in_text(self, text: str) -> list[str]:
         lowered = text.lower()
         return [cid for cid, aliases in self.names.items() if any(a.lower() in lowered for a in aliases)]
+
+    @property
+    def graph(self) -> FakeResolver:
+        return self  # `graph.concept(id).name`: a concept is named by its first alias
+
+    def concept(self, concept_id: str) -> SimpleNamespace:
+        return SimpleNamespace(name=self.names[concept_id][0])
 
     def vocabulary_in(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         lowered = text.lower()

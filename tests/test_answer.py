@@ -166,6 +166,25 @@ def test_a_concept_the_notes_only_name_is_said_to_be_named_not_explained(tmp_pat
     assert answer.nearest[0].heading_path[-1] == "3.4 LoRA"
 
 
+def test_a_question_about_an_explained_concept_is_answered_whatever_else_it_only_names(tmp_path, fake_embedder):
+    assistant, _ = make(tmp_path, fake_embedder, None)
+    assert assistant.ask("Adapter 是怎么工作的？", AnswerParams(k=5, use_llm=False)).mode == "named_only"
+    # 注意力机制 is explained under its own heading: the question is answered, though the notes only list Adapter
+    answer = assistant.ask("注意力机制在 Adapter 里是怎么工作的？", AnswerParams(k=5, use_llm=False))
+    assert answer.mode == "extractive", answer.answer
+
+
+def test_a_line_above_the_list_that_spells_it_out_explains_what_it_names():
+    from assistant.evidence import named_not_explained
+    from studygraph.records import Chunk
+
+    mdp = Chunk(id="m", source="n.md", section_id="m", heading_path=("8.1 基础概念",), line_start=685, line_end=693,
+                text="**MDP五元组**：(S, A, P, R, γ)\n\n- S：状态空间\n- A：动作空间\n- γ：折扣因子", language="zh")
+    assert named_not_explained(["MDP"], [mdp]) is None
+    listed = mdp.model_copy(update={"text": "强化学习方法：\n- MDP\n- Q-Learning"})
+    assert named_not_explained(["MDP"], [listed]) is not None
+
+
 def test_generation_parameters_come_from_the_call_and_the_settings(tmp_path, fake_embedder):
     assistant, llm = make(tmp_path, fake_embedder, lora_reply)
     assistant.ask(LORA_Q, AnswerParams(k=2, max_tokens=17, temperature=0.0))
