@@ -10,7 +10,7 @@ from typing import Literal
 
 from assistant.claims import DEFAULT_SUPPORT, ClaimCheck, ClaimLexicon, check_claim, support
 from assistant.evidence import Evidence, quote
-from assistant.text import markers_in, split_sentences, strip_markers
+from assistant.text import content_tokens, markers_in, split_sentences, strip_markers
 
 _PARTIAL_MARKER = re.compile(r"^\s*(?:\[\s*\d{0,3}\s*\]?)?\s*$")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d{1,3}\s*\]\s*)+")
@@ -115,8 +115,8 @@ class SentenceChecker:
         """The outcome of one complete sentence."""
         sentence = _LEADING_MARKERS.sub("", sentence).strip()
         plain = strip_markers(sentence)
-        if len(plain) < _MIN_CHARS:
-            return Outcome("", "dropped", sentence)
+        if len(plain) < _MIN_CHARS or len(content_tokens(plain)) < 2:
+            return Outcome("", "dropped", sentence)  # a fragment ("Similar to the [[") states nothing
         cited = self._cites(sentence)
         if not cited:
             return Outcome("", "dropped", sentence)

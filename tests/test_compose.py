@@ -126,3 +126,10 @@ def test_a_formula_or_code_is_never_cut_into_sentences():
     done, rest = complete_sentences(text, final=True)
     assert done == ["前向过程：$$q(x_t | x_{t-1}) = N(x_t; \\sqrt{1-b}x, bI)$$。 [1]", "用 `a; b` 调用 [2]。"]
     assert complete_sentences("公式 $$a = b;")[0] == []  # an open formula is still being written
+
+
+def test_a_fragment_that_states_nothing_is_dropped_even_where_its_words_are_in_the_unit():
+    unit = evidence("Similar to the ([[@huangTabTransformer2020]]5), embeddings increase robustness.", "Embeddings")
+    checker = SentenceChecker([unit], "en")
+    assert checker.check("Similar to the [[ [1]").kind == "dropped"
+    assert checker.check("Embeddings increase robustness [1].").kind == "model"
