@@ -48,7 +48,7 @@ SHIPPED_CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims.yaml"
 # `AssistantSettings.support_threshold`.
 DEFAULT_SUPPORT = AssistantSettings().support_threshold
 
-_SECTION_NUMBER = re.compile(r"(?m)^\s*\d+(?:\.\d+)*\s+")
+_SECTION_NUMBER = re.compile(r"(?m)^\s*\d+(?:\.\d+)*(?:\s+|[.、](?=\D))")
 
 
 @dataclass(frozen=True)
@@ -475,7 +475,12 @@ def check_claim(sentence: str, unit_text: str, language: str | None = None, *,
     elif given:
         reasons += _adds_nothing(plain, unit_text, given, lexicon, weight, threshold)
     reasons += [f"the passage does not name {t}" for t in terms_in(plain, language) if not backed(t, unit, lexicon)]
-    reasons += [f"the passage does not say {n}" for n in sorted(numbers_in(plain) - numbers_in(unit_text))]
+    # a number the question gives is the question's, not a claim ("两类样本..." asked, "两类样本" answered), unless
+    # the unit says numbers of its own that the sentence could be misquoting
+    unit_numbers = numbers_in(unit_text)
+    own_numbers = numbers_in(_SECTION_NUMBER.sub("", unit_text))  # "7.支持向量机" numbers a section, says nothing
+    given_numbers = numbers_in(given) if given and not own_numbers else set()
+    reasons += [f"the passage does not say {n}" for n in sorted(numbers_in(plain) - unit_numbers - given_numbers)]
     # missing where the unit uses an opposite of it (a paraphrase may add 输出 where the unit has no side at all)
     reasons += [f"the passage does not say '{d}'" for d in direction_words_in(plain, lexicon)
                 if not backed(d, _without_longer(unit, d, plain, lexicon), lexicon)

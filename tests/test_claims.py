@@ -292,3 +292,14 @@ def test_what_the_unit_says_of_one_listed_item_is_not_said_of_another():
     assert kept.ok, kept.reasons
     # without the question's list there is nothing to keep apart: "multiply" is one unsupported word among many
     assert check_claim(sentence, unit, "en").ok
+
+
+def test_a_number_the_question_gives_is_not_a_claim_of_the_answer():
+    unit = "7.支持向量机——升维打击 > 软间隔最大化\n软间隔最大化 · 加入ξ松弛变量，即允许有一些交叉的类别样本"
+    question = "两类样本有一些混在对方那边，支持向量机还怎么分"
+    assert check_claim("支持向量机通过加入松弛变量 [1] 来解决两类样本混在对方那边的问题。", unit, "zh", given=question).ok
+    assert not check_claim("支持向量机通过加入三个松弛变量 [1] 来解决两类样本混在对方那边的问题。", unit, "zh",
+                           given=question).ok
+    # where the unit has numbers of its own, the question's number must be among them
+    counted = "BERT-base 有 12 层 Transformer 编码器"
+    assert not check_claim("BERT-base 有 24 层编码器 [1]。", counted, "zh", given="BERT-base 有 24 层吗？").ok
