@@ -11,6 +11,7 @@ seconds say where the rest goes ("graph" is the concept graph, to stay under a q
 shared machine the wall-clock ratio swings with the other processes' load; the same ratio by this process's CPU
 time (ingest: every thread it ran; encode: one BLAS thread) swings less. The first set (the seed, by default) also
 pays the process's first-use costs (jieba's dictionary, jieba.posseg's tag table, lazy imports: about 2 s).
+With `--runs N` each set's median ratios close the report.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -99,6 +101,7 @@ def main() -> None:
     embedder.encode_documents(["warm up the model before timing"])
     print(f"{'set':<20} {'files':>5} {'sections':>8} {'chunks':>6} {'ingest s':>9} {'chunks/s':>9} "
           f"{'encode s':>9} {'chunks/s':>9} {'ingest/encode':>13} {'by CPU time':>11}")
+    runs: dict[str, list[tuple[float, float, float]]] = {}
     for name, paths in [s for _ in range(args.runs) for s in sets]:
         r = bench_set(name, paths, embedder, kwargs)
         ingest_rate, raw_rate = r["chunks"] / r["ingest_s"], r["chunks"] / r["raw_s"]
@@ -108,6 +111,12 @@ def main() -> None:
         graph_share = r["stages"].get("graph", 0.0) / r["ingest_s"]
         print(f"{'':<20} stage seconds: {r['stages']}; graph share of ingest {graph_share:.2f}; "
               f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        runs.setdefault(name, []).append((ingest_rate / raw_rate, r["raw_cpu"] / r["ingest_cpu"], graph_share))
+    if args.runs > 1:  # one run swings with the machine's load; the median of several is what to compare
+        print(f"\nmedian of {args.runs} runs: {'set':<20} {'ingest/encode':>13} {'by CPU time':>11} {'graph share':>11}")
+        for name, values in runs.items():
+            wall, cpu, share = (statistics.median(v) for v in zip(*values, strict=True))
+            print(f"{'':<20}{name:<20} {wall:>13.2f} {cpu:>11.2f} {share:>11.2f}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from ingest.catalog import IngestedNote, describe_notes, select_notes
@@ -274,16 +275,25 @@ def _json_values(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str, ensure_ascii=False))
 
 
+def _chunk_vectors(tx: Transaction) -> dict[str, np.ndarray]:
+    """Chunk id -> vector, as `update_indexes` left them in the generation (embedded now or kept from before)."""
+    from retrieval.indexing import VECTOR_EMBEDDINGS, VECTOR_IDS
+
+    ids = json.loads(tx.path(VECTOR_IDS).read_text(encoding="utf-8"))
+    return dict(zip(ids, np.load(tx.path(VECTOR_EMBEDDINGS), allow_pickle=False), strict=True))
+
+
 def _build_graph(sections: list[Section], chunks: list[Chunk], embedder: Embedder, settings: Settings,
                  front_matter: dict[str, dict[str, Any]], tx: Transaction) -> ConceptGraph:
-    """The concept graph of every current section and chunk (see `ingest.graph.build.build_graph`)."""
+    """The concept graph of every current section and chunk (see `ingest.graph.build.build_graph`); headings'
+    descriptions take their section's chunk vector, where it is mostly prose, instead of being embedded again."""
     from ingest.graph.build import build_graph
     from kg.glossary import load_glossary
     from retrieval.indexing import cached_encoder  # unchanged concept descriptions are not embedded again
 
     return build_graph(sections, chunks, embed=cached_encoder(tx, embedder),
                        glossary=load_glossary(settings.graph.glossary), settings=settings.graph,
-                       front_matter=front_matter)
+                       front_matter=front_matter, chunk_vectors=_chunk_vectors(tx))
 
 
 def _write_generation(tx: Transaction, run: _Run, previous: PreviousState | None, embedder: Embedder,

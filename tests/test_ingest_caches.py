@@ -1,4 +1,5 @@
-"""Work an ingest or a cold query does not repeat: concept descriptions embedded once, one jieba dictionary."""
+"""Work an ingest or a cold query does not repeat: concept descriptions embedded once (headings' not at all where
+their section opens with prose: that chunk's vector stands for them), one jieba dictionary."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from conftest import FIXTURE_NOTES, FakeEmbedder
-from ingest.pipeline import ingest_paths
-from kg.graph import GRAPH_FILE
-from retrieval.indexing import TEXT_VECTORS
-from retrieval.store import read_chunks
-from studygraph.settings import Settings
+from ingest.graph.build import build_graph
+from ingest.graph.concepts import extract_concepts
+from ingest.graph.related import describe, description_vectors, section_chunk
+from ingest.pipeline import ingest_paths, read_note_files
+from kg.glossary import load_glossary
+from kg.graph import GRAPH_FILE, ConceptGraph
+from retrieval.indexing import TEXT_VECTORS, EmbeddingCache
+from retrieval.store import read_chunks, read_sections
+from studygraph.settings import GraphSettings, Settings
 from studygraph.workspace import Workspace
 
 
@@ -54,6 +59,42 @@ def test_reingest_embeds_only_changed_descriptions_and_builds_the_same_graph(tmp
     fresh = Settings(workspace=tmp_path / "fresh")
     ingest_paths([notes], fresh, CountingEmbedder())
     assert _graph(settings.workspace) == _graph(fresh.workspace)
+
+
+def test_a_headings_description_vector_is_its_sections_first_chunk_as_indexed_where_that_is_prose(tmp_path: Path):
+    settings, embedder = Settings(workspace=tmp_path / "ws"), CountingEmbedder()
+    ingest_paths([FIXTURE_NOTES], settings, embedder)
+    snapshot = Workspace(settings.workspace).snapshot()
+    sections, chunks = read_sections(snapshot), read_chunks(snapshot)
+    cache = EmbeddingCache.read(snapshot)
+    indexed = dict(zip(cache.ids, cache.embeddings, strict=True))
+    front_matter = {note.source: note.front_matter for note in read_note_files(snapshot) if note.front_matter}
+    cs = extract_concepts(sections, chunks, load_glossary(), front_matter)
+    ids = [cid for cid in sorted(cs.concepts, key=lambda c: cs.concepts[c].order) if cs.concepts[cid].chunks]
+    descriptions = [describe(cs, cid) for cid in ids]
+    vectors = description_vectors(cs, ids, descriptions, FakeEmbedder().encode_documents, indexed)
+
+    text_of = {c.id: c.context_text() for c in chunks}
+    headings = [i for i, cid in enumerate(ids) if section_chunk(cs, cid) in indexed]
+    assert 0 < len(headings) < len(ids)
+    name_of = {cid: cs.concepts[cid].name for cid in ids}
+    assert {"Transformer", "LoRA"} <= {name_of[ids[i]] for i in headings}
+    # PCA's section opens with two lines of prose and a numpy snippet: its chunk would describe numpy, not PCA
+    pca = next(cid for cid in ids if name_of[cid] == "主成分分析")
+    assert cs.occurrences[cs.home[pca]].kind == "heading" and section_chunk(cs, pca) is None
+    for i, cid in enumerate(ids):
+        chunk = section_chunk(cs, cid)
+        if i in headings:  # the vector the index holds for the chunk that opens the heading's section
+            assert chunk == cs.scan.by_id[cs.occurrences[cs.home[cid]].section_id].chunk_ids[0]
+            assert np.allclose(vectors[i], FakeEmbedder().encode_documents([text_of[chunk]])[0], atol=1e-6)
+            assert descriptions[i] not in embedder.embedded, "a heading's description is not embedded"
+        else:
+            assert np.allclose(vectors[i], FakeEmbedder().encode_documents([descriptions[i]])[0], atol=1e-6)
+            assert descriptions[i] in embedder.embedded
+
+    rebuilt = build_graph(sections, chunks, FakeEmbedder().encode_documents, load_glossary(), GraphSettings(),
+                          front_matter, chunk_vectors=indexed)
+    assert ConceptGraph.load(snapshot.path(GRAPH_FILE)).to_json() == rebuilt.to_json()
 
 
 def test_the_matchers_tokenizer_copies_the_dictionary_and_leaves_the_global_one_alone():

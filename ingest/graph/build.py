@@ -32,7 +32,7 @@ PREREQUISITE_MIN_WEIGHT = 0.5
 
 
 def extract_edges(cs: ConceptSet, glossary: Glossary, embed: Callable[[Sequence[str]], np.ndarray] | None,
-                  settings: GraphSettings) -> list[Edge]:
+                  settings: GraphSettings, chunk_vectors: Mapping[str, np.ndarray] | None = None) -> list[Edge]:
     """All edges between the concepts, merged, with contradictions between directions removed.
 
     Args:
@@ -40,18 +40,21 @@ def extract_edges(cs: ConceptSet, glossary: Glossary, embed: Callable[[Sequence[
         glossary: supplies well-known prerequisites and code identifiers.
         embed: embeds concept descriptions (normalized vectors) for `related` edges; None: no related edges.
         settings: graph settings (related top-k and threshold).
+        chunk_vectors: chunk id -> the chunk's vector, reused for headings' descriptions where the chunk is mostly
+            prose (`ingest.graph.related.description_vectors`); None: every description is embedded.
     """
     drafts = [*declared_edges(cs), *part_of_edges(cs), *used_in_edges(cs, glossary), *prerequisite_edges(cs, glossary)]
     merged = [e for e in merge_drafts(drafts) if e.type != "prerequisite" or e.weight >= PREREQUISITE_MIN_WEIGHT]
     edges = drop_contradictions(merged, lambda cid: cs.concepts[cid].order)
     if embed is not None and settings.related_top_k > 0:
-        edges += related_edges(cs, embed, settings, edges)
+        edges += related_edges(cs, embed, settings, edges, chunk_vectors)
     return edges
 
 
 def build_graph(sections: Sequence[Section], chunks: Sequence[Chunk],
                 embed: Callable[[Sequence[str]], np.ndarray] | None, glossary: Glossary,
-                settings: GraphSettings, front_matter: Mapping[str, Mapping[str, Any]] | None = None) -> ConceptGraph:
+                settings: GraphSettings, front_matter: Mapping[str, Mapping[str, Any]] | None = None,
+                chunk_vectors: Mapping[str, np.ndarray] | None = None) -> ConceptGraph:
     """The concept graph of the notes as they are now.
 
     Called with every current section and chunk each time notes change, so a concept or edge whose only
@@ -65,13 +68,16 @@ def build_graph(sections: Sequence[Section], chunks: Sequence[Chunk],
         settings: graph settings.
         front_matter: source -> the note's parsed front matter (`ingest.graph.declared.read_front_matter`):
             its `aliases:`, `tags:` and `prerequisites:` become aliases and edges.
+        chunk_vectors: chunk id -> the vector `embed` gave the chunk's `context_text()` (ingest's embedding
+            cache): a heading concept's description vector is its section's first chunk's where that chunk is mostly
+            prose (`ingest.graph.related.section_chunk`); None: all are embedded.
 
     Returns:
         The graph, with an acyclic prerequisite subgraph (broken cycles recorded), importance and communities.
     """
     use_vocabulary(settings.vocabulary)
     concept_set = extract_concepts(sections, chunks, glossary, front_matter)
-    edges = extract_edges(concept_set, glossary, embed, settings)
+    edges = extract_edges(concept_set, glossary, embed, settings, chunk_vectors)
     graph = ConceptGraph(concept_set.concepts.values(), edges)
     broken = graph.break_cycles()
     if broken:
