@@ -15,6 +15,7 @@ from assistant.text import content_tokens, markers_in, split_sentences, strip_ma
 _PARTIAL_MARKER = re.compile(r"^\s*(?:\[\s*\d{0,3}\s*\]?)?\s*$")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d{1,3}\s*\]\s*)+")
 _MIN_CHARS = 4
+_MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,10 @@ class SentenceChecker:
         """The outcome of one complete sentence."""
         sentence = _LEADING_MARKERS.sub("", sentence).strip()
         plain = strip_markers(sentence)
-        if len(plain) < _MIN_CHARS or len(content_tokens(plain)) < 2:
-            return Outcome("", "dropped", sentence)  # a fragment ("Similar to the [[") states nothing
+        if len(plain) < _MIN_CHARS or len(content_tokens(_MARKDOWN_LINK.sub(" ", plain))) < 2:
+            # a fragment ("Similar to the [[") or a bare link to a picture ("[1604673235564](assets/…png)") states
+            # nothing
+            return Outcome("", "dropped", sentence)
         cited = self._cites(sentence)
         if not cited:
             return Outcome("", "dropped", sentence)

@@ -132,4 +132,6 @@ def test_a_fragment_that_states_nothing_is_dropped_even_where_its_words_are_in_t
     unit = evidence("Similar to the ([[@huangTabTransformer2020]]5), embeddings increase robustness.", "Embeddings")
     checker = SentenceChecker([unit], "en")
     assert checker.check("Similar to the [[ [1]").kind == "dropped"
+    picture = SentenceChecker([evidence("多项式核函数需要给定3个参数 [1604673235564](assets/1604673235564.png)", "核函数")], "zh")
+    assert picture.check("[1604673235564](assets/1604673235564.png)。 [1]").kind == "dropped"
     assert checker.check("Embeddings increase robustness [1].").kind == "model"
