@@ -470,10 +470,12 @@ def check_claim(sentence: str, unit_text: str, language: str | None = None, *,
     unit = unit_text.lower()
     reasons: list[str] = []
     share = support(plain, unit_text, weight)
-    if share < threshold:
-        reasons.append(f"only {share:.0%} of its words are in the passage")
-    elif given:
+    if given:
+        # the question's own words are the question's, not claims ("早停法在验证集误差开始上升时就停止训练" to
+        # "验证集误差开始上升时就停止训练是什么方法"): what the sentence adds to them must be in the unit
         reasons += _adds_nothing(plain, unit_text, given, lexicon, weight, threshold)
+    elif share < threshold:
+        reasons.append(f"only {share:.0%} of its words are in the passage")
     reasons += [f"the passage does not name {t}" for t in terms_in(plain, language) if not backed(t, unit, lexicon)]
     # a number the question gives is the question's, not a claim ("两类样本..." asked, "两类样本" answered), unless
     # the unit says numbers of its own that the sentence could be misquoting

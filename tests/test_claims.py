@@ -303,3 +303,13 @@ def test_a_number_the_question_gives_is_not_a_claim_of_the_answer():
     # where the unit has numbers of its own, the question's number must be among them
     counted = "BERT-base 有 12 层 Transformer 编码器"
     assert not check_claim("BERT-base 有 24 层编码器 [1]。", counted, "zh", given="BERT-base 有 24 层吗？").ok
+
+
+def test_the_question_s_own_words_are_not_claims_what_the_sentence_adds_must_be_in_the_unit():
+    unit = "早停法\n在上图中，我们在虚线处停止模型的训练，因为在此处之后模型会开始在训练数据上过拟合。"
+    question = "验证集误差开始上升时就停止训练是什么方法"
+    assert check_claim("早停法在验证集误差开始上升时就停止训练 [1]。", unit, "zh", given=question).ok
+    wrong = check_claim("权重衰减在验证集误差开始上升时就停止训练 [1]。", unit, "zh", given=question)
+    assert not wrong.ok  # the answer it adds, 权重衰减, is not what the unit says
+    # without the question, its words count against the sentence
+    assert not check_claim("早停法在验证集误差开始上升时就停止训练 [1]。", unit, "zh").ok
