@@ -480,8 +480,8 @@ def check_claim(sentence: str, unit_text: str, language: str | None = None, *,
     # a number the question gives is the question's, not a claim ("两类样本..." asked, "两类样本" answered), unless
     # the unit says numbers of its own that the sentence could be misquoting
     unit_numbers = numbers_in(unit_text)
-    own_numbers = numbers_in(_SECTION_NUMBER.sub("", unit_text))  # "7.支持向量机" numbers a section, says nothing
-    given_numbers = numbers_in(given) if given and not own_numbers else set()
+    numbered = _SECTION_NUMBER.sub("", unit_text)  # "7.支持向量机" numbers a section, says nothing
+    given_numbers = numbers_in(given) if given and not numbers_in(numbered) else set()
     reasons += [f"the passage does not say {n}" for n in sorted(numbers_in(plain) - unit_numbers - given_numbers)]
     # missing where the unit uses an opposite of it (a paraphrase may add 输出 where the unit has no side at all)
     reasons += [f"the passage does not say '{d}'" for d in direction_words_in(plain, lexicon)
@@ -492,8 +492,8 @@ def check_claim(sentence: str, unit_text: str, language: str | None = None, *,
     reasons += term_binding(plain, unit_text, language)
     reasons += order_swap(plain, unit_text, language, lexicon)
     reasons += unrelated_pairs(plain, unit_text, language, lexicon)
-    reasons += _number_clash(plain, _SECTION_NUMBER.sub("", unit_text))
-    reasons += number_binding(plain, _SECTION_NUMBER.sub("", unit_text))
+    reasons += _number_clash(plain, numbered)
+    reasons += number_binding(plain, numbered)
     reasons += _subject_clash(plain, unit_text, lexicon, language)
     reasons += _entity_swap(plain, unit_text, language, lexicon)
     reasons += alternative_swap(plain, unit_text, given, lexicon)

@@ -10,12 +10,12 @@ from typing import Literal
 
 from assistant.claims import DEFAULT_SUPPORT, ClaimCheck, ClaimLexicon, check_claim, support
 from assistant.evidence import Evidence, quote
-from assistant.text import content_tokens, markers_in, split_sentences, strip_markers
+from assistant.text import content_tokens, markers_in, split_sentences, strip_markers, without_markers
+from assistant.units import without_links
 
 _PARTIAL_MARKER = re.compile(r"^\s*(?:\[\s*\d{0,3}\s*\]?)?\s*$")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d{1,3}\s*\]\s*)+")
 _MIN_CHARS = 4
-_MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class SentenceChecker:
         """The outcome of one complete sentence."""
         sentence = _LEADING_MARKERS.sub("", sentence).strip()
         plain = strip_markers(sentence)
-        if len(plain) < _MIN_CHARS or len(content_tokens(_MARKDOWN_LINK.sub(" ", plain))) < 2:
+        if len(plain) < _MIN_CHARS or len(content_tokens(without_links(plain))) < 2:
             # a fragment ("Similar to the [[") or a bare link to a picture ("[1604673235564](assets/…png)") states
             # nothing
             return Outcome("", "dropped", sentence)
@@ -129,7 +129,7 @@ class SentenceChecker:
             shown = sentence
             if needed != cited:  # "残差连接的代码如下 [1][2]" where [2] adds nothing: it cites [1]
                 result = self._check(plain, needed)
-                shown = _without_markers(sentence, set(cited) - set(needed))
+                shown = without_markers(sentence, set(cited) - set(needed))
             if not markers_in(shown):
                 shown = f"{plain} {''.join(f'[{n}]' for n in needed)}"
             return Outcome(shown, "model", sentence, needed, result)
@@ -174,11 +174,6 @@ class SentenceChecker:
                 self.quoted.add(n)
                 out.append(Outcome(quote(self.selection[n - 1], n), "quote", "", (n,)))
         return out
-
-
-def _without_markers(sentence: str, numbers: set[int]) -> str:
-    """A sentence without its `[n]` markers of the given numbers."""
-    return re.sub(r"\s*\[\s*(\d{1,3})\s*\]", lambda m: "" if int(m.group(1)) in numbers else m.group(0), sentence)
 
 
 def checked_sentences(stream: Iterable[str], checker: SentenceChecker) -> Iterator[Outcome]:

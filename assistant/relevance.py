@@ -164,11 +164,9 @@ def missing_terms(question: str, stats: CorpusStats, known: Sequence[tuple[str, 
     0.64 -> 0.86, 0.95 -> 0.95 (most remaining ones name something the notes do name: t-SNE, DBSCAN, CTC). Over both
     halves of all five dev sets no in-scope question names first a vocabulary concept its notes lack.
     """
-    from assistant.claims import terms_in
-
     phrases = [(written, tuple(aliases)) for written, aliases in known]
     inside = lambda name: any(name.lower() in written.lower() for written, _ in phrases)  # noqa: E731
-    names = [t for t in terms_in(question, "en") if len(t) >= 2 and any(ch.isupper() for ch in t)]
+    names = _latin_names(question)
     if stats.cjk_share >= 0.2 and CJK.search(question):
         tagged = dictionary_names()
         names += [w for w in jieba_module().lcut(question) if w in tagged and len(w) >= 3 and CJK.match(w)]
@@ -183,6 +181,13 @@ def missing_terms(question: str, stats: CorpusStats, known: Sequence[tuple[str, 
     if len(phrases) >= 2 and phrases[0][0] in missing:
         return [phrases[0][0]]
     return []
+
+
+def _latin_names(question: str) -> list[str]:
+    """The question's Latin technical terms: acronyms, capitalised or CamelCase words (RLHF, ARIMA, Kalman)."""
+    from assistant.claims import terms_in
+
+    return [t for t in terms_in(question, "en") if len(t) >= 2 and any(ch.isupper() for ch in t)]
 
 
 def _in_notes(stats: CorpusStats, name: str) -> bool:
@@ -256,12 +261,9 @@ def _names_in(question: str, known: Sequence[tuple[str, Sequence[str]]], passage
     the Chinese seed are now answered (Optuna, operator fusion; both on the test half, where they were found), one
     out-of-scope question is let through ("协同训练在半监督学习里怎么用两个视图" over cs231n, which explains
     semi-supervised learning: the glossary has no co-training to miss)."""
-    from assistant.claims import terms_in
-
     if not known:
         return False
-    terms = [t for t in terms_in(question, "en") if len(t) >= 2 and any(ch.isupper() for ch in t)]
-    if any(not _in_notes(stats, t) for t in terms):
+    if any(not _in_notes(stats, t) for t in _latin_names(question)):
         return False
     if any(not any(_in_notes(stats, a) for a in aliases) for _, aliases in known):
         return False

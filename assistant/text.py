@@ -93,6 +93,11 @@ def strip_markers(text: str) -> str:
     return re.sub(r"\s+([。，,.!?！？；;])", r"\1", _MARKER.sub("", text)).strip()
 
 
+def without_markers(text: str, numbers: set[int]) -> str:
+    """The text without its `[n]` markers of the given numbers (the others kept where they are)."""
+    return re.sub(rf"\s*{_MARKER.pattern}", lambda m: "" if int(m.group(1)) in numbers else m.group(0), text)
+
+
 def markers_in(text: str) -> list[int]:
     """The numbers of the `[n]` markers in a text, in order."""
     return [int(m) for m in _MARKER.findall(text)]

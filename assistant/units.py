@@ -34,6 +34,11 @@ _LINK = r"!?\[[^\]]*\]\(([^)]*)\)"
 _LINKS_ONLY = re.compile(rf"^(?:{_LINK}[\s,，;；]*)+$")
 
 
+def without_links(text: str) -> str:
+    """The text with its links and images ("[图5](relu.jpg)") blanked out."""
+    return re.sub(_LINK, " ", text)
+
+
 def _only_anchors(text: str) -> bool:
     """A line of links into the same note only: a table of contents ("[预训练模型](#六预训练模型)")."""
     return bool(_LINKS_ONLY.match(text)) and all(t.startswith("#") for t in re.findall(_LINK, text))
